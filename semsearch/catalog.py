@@ -1,0 +1,233 @@
+"""The catalog: which collections exist, with which models, and what each file contributed.
+
+SQLite beside the vector store. Vectors are written to Chroma first, then the catalog row is
+committed, so a crash leaves the catalog behind the store, never ahead of it: the next run
+redoes that work with the same ids (an upsert, no duplicates). Items written but never
+recorded are listed in ``pending`` first, so their vectors can be cleaned up if their file
+is gone by the next run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .types import ModelSpec
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections(
+    name TEXT PRIMARY KEY, text_model TEXT NOT NULL, clip_model TEXT, clip_pretrained TEXT,
+    text_dim INTEGER, clip_dim INTEGER, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files(
+    collection TEXT NOT NULL, path TEXT NOT NULL, size INTEGER, mtime_ns INTEGER,
+    sha256 TEXT, kind TEXT, options TEXT, spaces TEXT, PRIMARY KEY(collection, path));
+CREATE TABLE IF NOT EXISTS items(
+    collection TEXT NOT NULL, item_id TEXT NOT NULL, path TEXT NOT NULL,
+    content_key TEXT NOT NULL, modality TEXT NOT NULL, text_chunks INTEGER NOT NULL,
+    clip_chunks INTEGER NOT NULL, PRIMARY KEY(collection, item_id));
+CREATE INDEX IF NOT EXISTS items_by_key ON items(collection, content_key);
+CREATE INDEX IF NOT EXISTS items_by_path ON items(collection, path);
+CREATE TABLE IF NOT EXISTS pending(
+    collection TEXT NOT NULL, item_id TEXT NOT NULL, text_chunks INTEGER NOT NULL,
+    clip_chunks INTEGER NOT NULL, PRIMARY KEY(collection, item_id));
+"""
+
+
+@dataclass
+class CollectionRow:
+    name: str
+    models: ModelSpec
+    text_dim: int | None
+    clip_dim: int | None
+    created: str
+
+
+@dataclass
+class FileRow:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    kind: str
+    options: str
+    spaces: str
+
+
+@dataclass
+class ItemRow:
+    item_id: str
+    path: str
+    content_key: str
+    modality: str
+    text_chunks: int
+    clip_chunks: int
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # collections ---------------------------------------------------------------------------
+    def collection(self, name: str) -> CollectionRow | None:
+        row = self.db.execute(
+            "SELECT name, text_model, clip_model, clip_pretrained, text_dim, clip_dim, created "
+            "FROM collections WHERE name=?",
+            (name,),
+        ).fetchone()
+        if row is None:
+            return None
+        return CollectionRow(row[0], ModelSpec(row[1], row[2], row[3]), row[4], row[5], row[6])
+
+    def collections(self) -> list[CollectionRow]:
+        names = [r[0] for r in self.db.execute("SELECT name FROM collections ORDER BY name")]
+        return [c for n in names if (c := self.collection(n)) is not None]
+
+    def create_collection(self, name: str, models: ModelSpec) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO collections(name, text_model, clip_model, clip_pretrained, "
+            "created) VALUES (?,?,?,?,?)",
+            (name, models.text_model, models.clip_model, models.clip_pretrained,
+             time.strftime("%Y-%m-%dT%H:%M:%S")),
+        )
+
+    def set_models(self, name: str, models: ModelSpec) -> None:
+        self.db.execute(
+            "UPDATE collections SET text_model=?, clip_model=?, clip_pretrained=?, text_dim=NULL,"
+            " clip_dim=NULL WHERE name=?",
+            (models.text_model, models.clip_model, models.clip_pretrained, name),
+        )
+
+    def set_dim(self, name: str, space: str, dim: int) -> None:
+        column = "text_dim" if space == "text" else "clip_dim"
+        self.db.execute(f"UPDATE collections SET {column}=? WHERE name=?", (dim, name))
+
+    def drop_collection(self, name: str) -> None:
+        with self.transaction() as db:
+            for table in ("files", "items", "pending"):
+                db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
+            db.execute("DELETE FROM collections WHERE name=?", (name,))
+
+    def clear_contents(self, name: str) -> None:
+        with self.transaction() as db:
+            for table in ("files", "items", "pending"):
+                db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
+
+    # files ---------------------------------------------------------------------------------
+    def files(self, name: str) -> dict[str, FileRow]:
+        rows = self.db.execute(
+            "SELECT path, size, mtime_ns, sha256, kind, options, spaces FROM files "
+            "WHERE collection=?",
+            (name,),
+        )
+        return {r[0]: FileRow(*r) for r in rows}
+
+    def file_count(self, name: str) -> int:
+        return int(
+            self.db.execute("SELECT count(*) FROM files WHERE collection=?", (name,)).fetchone()[0]
+        )
+
+    # items ---------------------------------------------------------------------------------
+    def items_of(self, name: str, path: str) -> list[ItemRow]:
+        rows = self.db.execute(
+            "SELECT item_id, path, content_key, modality, text_chunks, clip_chunks FROM items "
+            "WHERE collection=? AND path=?",
+            (name, path),
+        )
+        return [ItemRow(*r) for r in rows]
+
+    def item(self, name: str, item_id: str) -> ItemRow | None:
+        r = self.db.execute(
+            "SELECT item_id, path, content_key, modality, text_chunks, clip_chunks FROM items "
+            "WHERE collection=? AND item_id=?",
+            (name, item_id),
+        ).fetchone()
+        return ItemRow(*r) if r else None
+
+    def items_by_key(self, name: str, keys: Iterable[str]) -> dict[str, ItemRow]:
+        found: dict[str, ItemRow] = {}
+        keys = list(set(keys))
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                "SELECT item_id, path, content_key, modality, text_chunks, clip_chunks FROM items"
+                f" WHERE collection=? AND content_key IN ({marks})",
+                (name, *part),
+            )
+            for r in rows:
+                found.setdefault(r[2], ItemRow(*r))
+        return found
+
+    def counts(self, name: str) -> dict[str, int]:
+        rows = self.db.execute(
+            "SELECT modality, count(*) FROM items WHERE collection=? GROUP BY modality", (name,)
+        )
+        return {m: int(n) for m, n in rows}
+
+    def pending(self, name: str) -> list[ItemRow]:
+        rows = self.db.execute(
+            "SELECT item_id, text_chunks, clip_chunks FROM pending WHERE collection=?", (name,)
+        )
+        return [ItemRow(r[0], "", "", "", r[1], r[2]) for r in rows]
+
+    def add_pending(self, name: str, rows: list[tuple[str, int, int]]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO pending(collection, item_id, text_chunks, clip_chunks) "
+                "VALUES (?,?,?,?)",
+                [(name, *r) for r in rows],
+            )
+
+    def clear_pending(self, name: str, item_ids: Iterable[str]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "DELETE FROM pending WHERE collection=? AND item_id=?",
+                [(name, i) for i in item_ids],
+            )
+
+    def record_file(
+        self, db: sqlite3.Connection, name: str, row: FileRow, items: list[ItemRow]
+    ) -> None:
+        """Inside a transaction: a file's row and exactly these items for it."""
+        db.execute("DELETE FROM items WHERE collection=? AND path=?", (name, row.path))
+        db.execute(
+            "INSERT OR REPLACE INTO files(collection, path, size, mtime_ns, sha256, kind, options,"
+            " spaces) VALUES (?,?,?,?,?,?,?,?)",
+            (name, row.path, row.size, row.mtime_ns, row.sha256, row.kind, row.options,
+             row.spaces),
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO items(collection, item_id, path, content_key, modality, "
+            "text_chunks, clip_chunks) VALUES (?,?,?,?,?,?,?)",
+            [(name, i.item_id, i.path, i.content_key, i.modality, i.text_chunks, i.clip_chunks)
+             for i in items],
+        )
+        db.executemany(
+            "DELETE FROM pending WHERE collection=? AND item_id=?",
+            [(name, i.item_id) for i in items],
+        )
+
+    def forget_file(self, db: sqlite3.Connection, name: str, path: str) -> None:
+        db.execute("DELETE FROM items WHERE collection=? AND path=?", (name, path))
+        db.execute("DELETE FROM files WHERE collection=? AND path=?", (name, path))

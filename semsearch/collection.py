@@ -1,0 +1,268 @@
+"""A collection: ingest into it, search it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import CollectionNotFound, ConfigError, ModelUnavailable
+from .query import and_where, best_per_item, parse_where, rrf
+from .sources import ReadOptions
+from .sources.images import decode_image
+from .store import Match
+from .types import CollectionInfo, Hit, IngestSummary, ModelSpec, ProgressEvent, ResultType
+
+if TYPE_CHECKING:
+    from .embedders.base import Embedder
+    from .library import Library
+
+INTERNAL_KEYS = {"item_id", "sha256_file"}
+
+
+class Results(list[Hit]):
+    """Search hits, best first, plus any warnings (e.g. a model that could not load)."""
+
+    def __init__(self, hits: Sequence[Hit] = (), warnings: Sequence[str] = ()) -> None:
+        super().__init__(hits)
+        self.warnings = list(warnings)
+
+
+class Collection:
+    def __init__(self, lib: Library, name: str, models: ModelSpec, exists: bool) -> None:
+        self.lib = lib
+        self.name = name
+        self.models = models
+        self.exists = exists
+
+    def __repr__(self) -> str:
+        return f"Collection({self.name!r}, {self.models.describe()})"
+
+    # models ----------------------------------------------------------------------------------
+    def text_embedder(self) -> Embedder:
+        return self.lib.embedder("sentence-transformers", self.models.text_model)
+
+    def clip_embedder(self) -> Embedder:
+        if self.models.clip_model is None:
+            raise ModelUnavailable(f"collection {self.name!r} was built without a CLIP model")
+        return self.lib.embedder(
+            "open-clip", self.models.clip_model, self.models.clip_pretrained
+        )
+
+    # ingest ----------------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        id_field: str | None = None,
+        text_fields: Sequence[str] | None = None,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        prune: Sequence[str | os.PathLike[str]] = (),
+        on_skip: Callable[[str, str], None] | None = None,
+        progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> IngestSummary:
+        """Add, update, move and remove items so the collection matches ``paths``.
+
+        ``prune``: folders whose catalogued files are removed when not found now (a
+        manifest's sources); each path given is pruned too.
+        """
+        from .ingest import Ingester
+
+        if isinstance(paths, str | os.PathLike):
+            paths = [paths]
+        options = ReadOptions(id_field, tuple(text_fields or ()))
+        with self.lib.write_lock():
+            if not self.exists:
+                self.lib.catalog.create_collection(self.name, self.models)
+                self.exists = True
+            ingester = Ingester(self, options, on_skip=on_skip, progress=progress)
+            return ingester.run(paths, include, exclude, [str(p) for p in prune])
+
+    def reindex(
+        self,
+        *,
+        text_model: str | None = None,
+        clip_model: str | None = None,
+        clip_pretrained: str | None = None,
+        on_skip: Callable[[str, str], None] | None = None,
+        progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> IngestSummary:
+        """Re-embed every file of the collection, with new models if given."""
+        self._require()
+        new = self.lib.resolve_models(
+            ModelSpec(
+                text_model or self.models.text_model,
+                self.models.clip_model if clip_model is None else clip_model,
+                clip_pretrained if clip_pretrained is not None else
+                (self.models.clip_pretrained if clip_model is None else None),
+            )
+        )
+        files = self.lib.catalog.files(self.name)
+        groups: dict[str, list[str]] = {}
+        for path, row in files.items():
+            groups.setdefault(row.options or "", []).append(path)
+        # load the new models before dropping anything: a missing model changes nothing
+        self.models = new
+        self.text_embedder()
+        if new.clip_model is not None:
+            self.clip_embedder()
+        with self.lib.write_lock():
+            self.lib.store.drop(self.name)
+            self.lib.catalog.clear_contents(self.name)
+            self.lib.catalog.set_models(self.name, new)
+        total = IngestSummary()
+        for raw_options, paths in groups.items():
+            opts = ReadOptions.from_json(raw_options)
+            s = self.ingest(paths, id_field=opts.id_field, text_fields=opts.text_fields,
+                            on_skip=on_skip, progress=progress)
+            for key in ("added", "skipped", "items", "seconds"):
+                setattr(total, key, getattr(total, key) + getattr(s, key))
+            total.skipped_files += s.skipped_files
+            total.warnings += [w for w in s.warnings if w not in total.warnings]
+        return total
+
+    # search ----------------------------------------------------------------------------------
+    def _require(self) -> None:
+        if not self.exists:
+            raise CollectionNotFound(self.name)
+
+    def _query_image_vector(self, clip: Embedder, images: Sequence[Any]) -> np.ndarray:
+        prepared = []
+        for img in images:
+            if isinstance(img, str | os.PathLike):
+                path = Path(img).expanduser()
+                try:
+                    data = path.read_bytes()
+                except OSError as e:
+                    raise ConfigError(f"cannot read query image {img}: {e.strerror}") from e
+                img = decode_image(data)
+            prepared.append(clip.prepare_image(img))
+        return clip.embed_prepared(prepared).mean(axis=0)
+
+    def _space_query(
+        self, space: str, vector: np.ndarray, k: int, where: dict[str, Any] | None,
+        per_item: bool,
+    ) -> list[Match]:
+        col = self.lib.store.get(self.name, space)
+        if col is None:
+            return []
+        total = col.count()
+        n = min(total, k * 4 + 20) if per_item else min(total, k)
+        while True:
+            matches = self.lib.store.query(col, vector, n, where)
+            if not per_item:
+                return matches[:k]
+            best = best_per_item(matches)
+            if len(best) >= k or n >= total or len(matches) < n:
+                return best[:k]
+            n = min(total, n * 4)
+
+    def search(
+        self,
+        text: str | None = None,
+        *,
+        image: str | os.PathLike[str] | Any | Sequence[Any] | None = None,
+        type: ResultType = "any",
+        k: int = 10,
+        where: Sequence[str] | Mapping[str, Any] | None = None,
+        all_chunks: bool = False,
+    ) -> Results:
+        """Search by text, by image(s), or both.
+
+        Text alone: text items by the text model, images by CLIP's text tower. Images (with or
+        without text): everything by CLIP. ``type="any"`` merges the per-modality lists by
+        reciprocal-rank fusion; each hit keeps the cosine similarity of its own space.
+        """
+        self._require()
+        if type not in ("any", "image", "text"):
+            raise ConfigError(f"bad type {type!r}; use any, image or text")
+        if k < 1:
+            raise ConfigError("k must be at least 1")
+        images: list[Any] = []
+        if image is not None:
+            images = list(image) if isinstance(image, list | tuple) else [image]
+        text = (text or "").strip() or None
+        if text is None and not images:
+            raise ConfigError("give a text query, an image, or both")
+        user_where = parse_where(where)
+        warnings: list[str] = []
+        per_item = not all_chunks
+        only = {"image": {"modality": "image"}, "text": {"modality": "text"}}
+
+        clip: Embedder | None = None
+        clip_error: str | None = None
+        if images or type in ("any", "image"):
+            try:
+                clip = self.clip_embedder()
+            except ModelUnavailable as e:
+                clip_error = str(e)
+        if clip is None and (images or type == "image"):
+            raise ModelUnavailable(clip_error or "CLIP model unavailable")
+
+        lists: list[list[Match]] = []
+        spaces: list[str] = []
+        if images:
+            assert clip is not None
+            vec = self._query_image_vector(clip, images)
+            if text:
+                vec = vec / np.linalg.norm(vec) + clip.embed_batch([text])[0]
+            vec = vec / np.linalg.norm(vec)
+            for modality in ("image", "text"):
+                if type in ("any", modality):
+                    lists.append(self._space_query(
+                        "clip", vec, k, and_where(only[modality], user_where), per_item))
+                    spaces.append("clip")
+        else:
+            assert text is not None
+            if type in ("any", "text"):
+                tvec = self.text_embedder().embed_batch([text])[0]
+                lists.append(self._space_query("text", tvec, k, user_where, per_item))
+                spaces.append("text")
+            if type in ("any", "image"):
+                if clip is None:
+                    warnings.append(f"{clip_error}; image results left out")
+                else:
+                    cvec = clip.embed_batch([text])[0]
+                    lists.append(self._space_query(
+                        "clip", cvec, k, and_where(only["image"], user_where), per_item))
+                    spaces.append("clip")
+        space_of = {id(m): s for lst, s in zip(lists, spaces, strict=True) for m in lst}
+        fused = lists[0] if len(lists) == 1 else rrf(lists)
+        hits = [self._hit(rank, m, space_of[id(m)])
+                for rank, m in enumerate(fused[:k], start=1)]
+        return Results(hits, warnings)
+
+    @staticmethod
+    def _hit(rank: int, m: Match, space: str) -> Hit:
+        meta = {k: v for k, v in m.metadata.items() if k not in INTERNAL_KEYS}
+        modality = "image" if meta.get("modality") == "image" else "text"
+        item_id = str(m.metadata.get("item_id") or m.chroma_id.rsplit("#", 1)[0])
+        return Hit(
+            rank=rank,
+            id=item_id,
+            score=round(m.similarity, 6),
+            modality=modality,
+            path=meta.get("path"),
+            text=m.document if modality == "text" else None,
+            metadata=meta,
+            space=space,
+        )
+
+    # info ------------------------------------------------------------------------------------
+    def info(self) -> CollectionInfo:
+        self._require()
+        row = self.lib.catalog.collection(self.name)
+        assert row is not None
+        return CollectionInfo(
+            name=self.name,
+            models=row.models,
+            text_dim=row.text_dim,
+            clip_dim=row.clip_dim,
+            counts=self.lib.catalog.counts(self.name),
+            files=self.lib.catalog.file_count(self.name),
+            created=row.created,
+        )

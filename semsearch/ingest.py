@@ -1,0 +1,413 @@
+"""Ingest: bring a collection in step with files on disk.
+
+Per file, the catalog remembers size, mtime and content hash. An unchanged file costs a stat;
+a changed file is re-read and re-embedded; a file whose content hash is already known (a move,
+a rename, a copy, an unchanged record) reuses the stored vectors; files gone from an ingested
+folder are removed. Reading and decoding run in worker threads, ahead of the models.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .catalog import FileRow, ItemRow
+from .chunking import Chunk, chunk_text
+from .errors import BadInput, ModelUnavailable
+from .fs import FileStat, under, walk
+from .sources import FileRead, Item, ReadOptions, source_for, supported_extensions
+from .sources.base import sha256
+from .store import chroma_id
+from .types import IngestSummary, ProgressEvent, Skipped
+
+if TYPE_CHECKING:
+    from .collection import Collection
+    from .embedders.base import Embedder
+
+#: text-space windows overlap by this many tokens; CLIP windows do not overlap
+TEXT_OVERLAP = 32
+#: flush to the store after this many embeddings are waiting
+FLUSH_UNITS = 256
+READ_AHEAD = 64
+
+SkipFn = Callable[[str, str], None]
+ProgressFn = Callable[[ProgressEvent], None]
+
+
+@dataclass
+class Prepared:
+    """One changed file, read and parsed (in a worker thread)."""
+
+    stat: FileStat
+    kind: str
+    sha: str = ""
+    read: FileRead | None = None
+    images: dict[str, Any] = field(default_factory=dict)  # item id -> preprocessed image
+    error: str | None = None
+
+
+@dataclass
+class Planned:
+    item: Item
+    text_chunks: list[Chunk]
+    clip_chunks: list[Chunk]
+    text_vectors: list[np.ndarray | None]
+    clip_vectors: list[np.ndarray | None]
+
+
+class Ingester:
+    def __init__(
+        self,
+        col: Collection,
+        options: ReadOptions,
+        on_skip: SkipFn | None = None,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        self.col = col
+        self.name = col.name
+        self.catalog = col.lib.catalog
+        self.store = col.lib.store
+        self.options = options
+        self.on_skip = on_skip or (lambda path, reason: None)
+        self.progress = progress or (lambda event: None)
+        self.summary = IngestSummary()
+        self.text: Embedder | None = None
+        self.clip: Embedder | None = None
+        self.clip_wanted = col.models.clip_model is not None
+
+    # planning --------------------------------------------------------------------------------
+    def run(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        prune: Iterable[str] = (),
+    ) -> IngestSummary:
+        started = time.perf_counter()
+        extensions = supported_extensions()
+        known = self.catalog.files(self.name)
+        seen: dict[str, FileStat] = {}
+        roots: list[str] = [str(Path(p).resolve()) for p in prune]
+        for raw in paths:
+            root = Path(raw).expanduser().resolve()
+            if not root.exists():
+                if not any(under(p, str(root)) for p in known):
+                    self._skip(str(raw), "no such file or directory")
+                roots.append(str(root))
+                continue
+            if root.is_file() and root.suffix.lower() not in extensions:
+                self._skip(str(raw), f"unsupported file type {root.suffix or '(none)'}")
+                continue
+            roots.append(str(root))
+            for stat in walk(root, extensions, include, exclude):
+                seen[stat.path] = stat
+            self.progress(ProgressEvent("scan", len(seen), 0))
+        gone = [p for p in known if p not in seen and any(under(p, r) for r in roots)]
+
+        todo: list[FileStat] = []
+        lacking_clip: list[FileStat] = []
+        for path, stat in seen.items():
+            row = known.get(path)
+            if row is None or not self._unchanged(row, stat):
+                todo.append(stat)
+            elif self.clip_wanted and "clip" not in row.spaces:
+                lacking_clip.append(stat)  # ingested while CLIP was unavailable
+            else:
+                self.summary.unchanged += 1
+        if todo or lacking_clip:
+            self._load_models(todo + lacking_clip)
+        if self.clip is not None:
+            todo += lacking_clip  # their text vectors are reused, CLIP vectors added
+        else:
+            self.summary.unchanged += len(lacking_clip)
+        self._clean_pending()
+        gone_by_sha: dict[str, str] = {known[p].sha256: p for p in gone}
+        moved_from: set[str] = set()
+        self._process(todo, known, gone_by_sha, moved_from)
+        self._remove([p for p in gone if p not in moved_from])
+        self._remove(sorted(moved_from), count=False)
+        self.summary.seconds = time.perf_counter() - started
+        self.progress(ProgressEvent("done", len(todo), len(todo)))
+        return self.summary
+
+    def _unchanged(self, row: FileRow, stat: FileStat) -> bool:
+        if row.size != stat.size or row.mtime_ns != stat.mtime_ns:
+            return False
+        return not (row.kind == "records" and row.options != self.options.to_json())
+
+    def _load_models(self, todo: list[FileStat]) -> None:
+        kinds = {source_for(Path(s.path)).kind for s in todo}  # type: ignore[union-attr]
+        if kinds & {"text", "records"}:
+            self.text = self.col.text_embedder()
+        if self.clip_wanted:
+            try:
+                self.clip = self.col.clip_embedder()
+            except ModelUnavailable as e:
+                self.clip = None
+                self.summary.warnings.append(
+                    f"{e}. Images are skipped and texts go into the text space only "
+                    "until the CLIP model is available."
+                )
+
+    def _skip(self, path: str, reason: str) -> None:
+        self.summary.skipped += 1
+        self.summary.skipped_files.append(Skipped(path, reason))
+        self.on_skip(path, reason)
+
+    def _clean_pending(self) -> None:
+        """Vectors written by a run that died before recording them, whose items are unknown."""
+        leftovers = [p for p in self.catalog.pending(self.name)
+                     if self.catalog.item(self.name, p.item_id) is None]
+        for space, attr in (("text", "text_chunks"), ("clip", "clip_chunks")):
+            col = self.store.get(self.name, space)
+            ids = [chroma_id(p.item_id, i) for p in leftovers for i in range(getattr(p, attr))]
+            if col is not None and ids:
+                self.store.delete(col, ids)
+        self.catalog.clear_pending(self.name, [p.item_id for p in self.catalog.pending(self.name)])
+
+    # reading ---------------------------------------------------------------------------------
+    def _prepare(self, stat: FileStat) -> Prepared:
+        path = Path(stat.path)
+        source = source_for(path)
+        assert source is not None
+        prep = Prepared(stat, source.kind)
+        if source.kind == "image" and self.clip is None:
+            prep.error = "CLIP model unavailable, images need it"
+            return prep
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            prep.error = f"unreadable ({e.strerror or e})"
+            return prep
+        prep.sha = sha256(data)
+        base = {
+            "path": stat.path,
+            "size": stat.size,
+            "mtime": round(stat.mtime_ns / 1e9, 3),
+            "sha256": prep.sha,
+            "modality": "image" if source.kind == "image" else "text",
+        }
+        try:
+            prep.read = source.read(path, data, base, self.options)
+        except BadInput as e:
+            prep.error = str(e)
+            return prep
+        except Exception as e:  # a parser bug must not end the run
+            prep.error = f"could not read ({type(e).__name__}: {e})"
+            return prep
+        if self.clip is not None:
+            for item in prep.read.items:
+                if item.image is not None:
+                    prep.images[item.id] = self.clip.prepare_image(item.image)
+                    item.image = None  # keep memory flat: only the model input stays
+        return prep
+
+    def _prepared(self, todo: list[FileStat]) -> Iterator[Prepared]:
+        workers = min(4, max(1, (os.cpu_count() or 2)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="semsearch-read") as ex:
+            queue: deque[Future[Prepared]] = deque()
+            it = iter(todo)
+            for stat in it:
+                queue.append(ex.submit(self._prepare, stat))
+                if len(queue) >= READ_AHEAD:
+                    break
+            while queue:
+                result = queue.popleft().result()
+                nxt = next(it, None)
+                if nxt is not None:
+                    queue.append(ex.submit(self._prepare, nxt))
+                yield result
+
+    # embedding and writing -------------------------------------------------------------------
+    def _process(
+        self,
+        todo: list[FileStat],
+        known: dict[str, FileRow],
+        gone_by_sha: dict[str, str],
+        moved_from: set[str],
+    ) -> None:
+        batch: list[Prepared] = []
+        units = 0
+        for done, prep in enumerate(self._prepared(todo), start=1):
+            self.progress(ProgressEvent("embed", done, len(todo), prep.stat.path))
+            if prep.error or prep.read is None:
+                self._skip(prep.stat.path, prep.error or "unreadable")
+                continue
+            for problem in prep.read.problems:
+                self.on_skip(*problem.removeprefix("skipping ").split(": ", 1))
+            batch.append(prep)
+            units += sum(1 + len(i.text or "") // 1000 for i in prep.read.items)
+            if units >= FLUSH_UNITS:
+                self._flush(batch, known, gone_by_sha, moved_from)
+                batch, units = [], 0
+        if batch:
+            self._flush(batch, known, gone_by_sha, moved_from)
+
+    def _plan(self, item: Item) -> Planned:
+        text_chunks: list[Chunk] = []
+        clip_chunks: list[Chunk] = []
+        if item.modality == "text" and item.text:
+            if self.text is not None:
+                text_chunks = chunk_text(
+                    item.text, self.text.token_spans(item.text), self.text.max_tokens,
+                    TEXT_OVERLAP,
+                )
+            if self.clip is not None:
+                clip_chunks = chunk_text(
+                    item.text, self.clip.token_spans(item.text), self.clip.max_tokens, 0
+                )
+        elif item.modality == "image" and self.clip is not None:
+            clip_chunks = [Chunk(0, 0, 0, "")]
+        return Planned(item, text_chunks, clip_chunks,
+                       [None] * len(text_chunks), [None] * len(clip_chunks))
+
+    def _reuse(self, plans: list[Planned]) -> int:
+        """Fill vectors from items with the same content already in the store."""
+        sources = self.catalog.items_by_key(self.name, [p.item.content_key for p in plans])
+        wanted: dict[str, list[tuple[Planned, str, int]]] = {"text": [], "clip": []}
+        reused = 0
+        for plan in plans:
+            src = sources.get(plan.item.content_key)
+            if src is None or src.modality != plan.item.modality:
+                continue
+            if plan.text_chunks and src.text_chunks == len(plan.text_chunks):
+                wanted["text"] += [(plan, src.item_id, i) for i in range(len(plan.text_chunks))]
+            if plan.clip_chunks and src.clip_chunks == len(plan.clip_chunks):
+                wanted["clip"] += [(plan, src.item_id, i) for i in range(len(plan.clip_chunks))]
+        for space, wants in wanted.items():
+            col = self.store.get(self.name, space)
+            if col is None or not wants:
+                continue
+            found = self.store.vectors(col, [chroma_id(s, i) for _, s, i in wants])
+            for plan, src_id, i in wants:
+                vec = found.get(chroma_id(src_id, i))
+                if vec is not None:
+                    target = plan.text_vectors if space == "text" else plan.clip_vectors
+                    target[i] = vec
+                    reused += 1
+        return reused
+
+    def _embed(self, plans: list[Planned], images: dict[str, Any]) -> None:
+        self.summary.items += sum(
+            1 for p in plans if any(v is None for v in p.text_vectors + p.clip_vectors)
+        )
+        if self.text is not None:
+            todo = [(p, i) for p in plans for i, v in enumerate(p.text_vectors) if v is None]
+            vectors = self.text.embed_batch([p.text_chunks[i].text for p, i in todo])
+            for (p, i), vec in zip(todo, vectors, strict=True):
+                p.text_vectors[i] = vec
+        if self.clip is not None:
+            todo = [(p, i) for p in plans for i, v in enumerate(p.clip_vectors)
+                    if v is None and p.item.modality == "text"]
+            vectors = self.clip.embed_batch([p.clip_chunks[i].text for p, i in todo])
+            for (p, i), vec in zip(todo, vectors, strict=True):
+                p.clip_vectors[i] = vec
+            pics = [p for p in plans if p.item.modality == "image" and p.clip_vectors
+                    and p.clip_vectors[0] is None]
+            for start in range(0, len(pics), self.clip.batch_size):
+                part = pics[start : start + self.clip.batch_size]
+                vecs = self.clip.embed_prepared([images[p.item.id] for p in part])
+                for p, vec in zip(part, vecs, strict=True):
+                    p.clip_vectors[0] = vec
+
+    def _write_space(self, space: str, plans: list[Planned], dim: int | None) -> None:
+        ids: list[str] = []
+        vecs: list[np.ndarray] = []
+        metas: list[dict[str, Any]] = []
+        docs: list[str | None] = []
+        for p in plans:
+            chunks = p.text_chunks if space == "text" else p.clip_chunks
+            vectors = p.text_vectors if space == "text" else p.clip_vectors
+            for chunk, vec in zip(chunks, vectors, strict=True):
+                assert vec is not None
+                meta = dict(p.item.metadata)
+                meta.update({"item_id": p.item.id, "chunk": chunk.index})
+                if p.item.modality == "text":
+                    meta.update({"start": chunk.start, "end": chunk.end})
+                ids.append(chroma_id(p.item.id, chunk.index))
+                vecs.append(vec)
+                metas.append(meta)
+                docs.append(chunk.text if p.item.modality == "text" else None)
+        if not ids:
+            return
+        embedder = self.text if space == "text" else self.clip
+        assert embedder is not None
+        col = self.store.get(self.name, space, create=True, model=embedder.model_id)
+        self.catalog.set_dim(self.name, space, embedder.dim)
+        self.store.upsert(col, ids, np.stack(vecs), metas, docs)
+
+    def _flush(
+        self,
+        batch: list[Prepared],
+        known: dict[str, FileRow],
+        gone_by_sha: dict[str, str],
+        moved_from: set[str],
+    ) -> None:
+        plans = [self._plan(item) for prep in batch for item in prep.read.items]  # type: ignore[union-attr]
+        self._reuse(plans)
+        images = {k: v for prep in batch for k, v in prep.images.items()}
+        self._embed(plans, images)
+        self.catalog.add_pending(
+            self.name, [(p.item.id, len(p.text_chunks), len(p.clip_chunks)) for p in plans]
+        )
+        self._write_space("text", plans, None)
+        self._write_space("clip", plans, None)
+        by_path: dict[str, list[Planned]] = {}
+        for p in plans:
+            by_path.setdefault(p.item.path, []).append(p)
+        stale: dict[str, list[str]] = {"text": [], "clip": []}
+        for prep in batch:
+            new = {p.item.id: p for p in by_path.get(prep.stat.path, [])}
+            for old in self.catalog.items_of(self.name, prep.stat.path):
+                p = new.get(old.item_id)
+                keep_text = len(p.text_chunks) if p else 0
+                keep_clip = len(p.clip_chunks) if p else 0
+                stale["text"] += [chroma_id(old.item_id, i)
+                                  for i in range(keep_text, old.text_chunks)]
+                stale["clip"] += [chroma_id(old.item_id, i)
+                                  for i in range(keep_clip, old.clip_chunks)]
+        for space, ids in stale.items():
+            col = self.store.get(self.name, space)
+            if col is not None and ids:
+                self.store.delete(col, ids)
+        with self.catalog.transaction() as db:
+            for prep in batch:
+                plans_here = by_path.get(prep.stat.path, [])
+                spaces = {"text"} if any(p.text_chunks for p in plans_here) else set()
+                if self.clip is not None:
+                    spaces.add("clip")
+                row = FileRow(prep.stat.path, prep.stat.size, prep.stat.mtime_ns, prep.sha,
+                              prep.kind, self.options.to_json() if prep.kind == "records" else "",
+                              ",".join(sorted(spaces)))
+                items = [ItemRow(p.item.id, p.item.path, p.item.content_key, p.item.modality,
+                                 len(p.text_chunks), len(p.clip_chunks)) for p in plans_here]
+                self.catalog.record_file(db, self.name, row, items)
+                if prep.stat.path in known:
+                    self.summary.updated += 1
+                elif prep.sha in gone_by_sha and gone_by_sha[prep.sha] not in moved_from:
+                    moved_from.add(gone_by_sha[prep.sha])
+                    self.summary.moved += 1
+                else:
+                    self.summary.added += 1
+
+    # removing --------------------------------------------------------------------------------
+    def _remove(self, paths: list[str], count: bool = True) -> None:
+        for path in paths:
+            items = self.catalog.items_of(self.name, path)
+            for space, attr in (("text", "text_chunks"), ("clip", "clip_chunks")):
+                col = self.store.get(self.name, space)
+                ids = [chroma_id(i.item_id, n) for i in items for n in range(getattr(i, attr))]
+                if col is not None and ids:
+                    self.store.delete(col, ids)
+            with self.catalog.transaction() as db:
+                self.catalog.forget_file(db, self.name, path)
+            if count:
+                self.summary.removed += 1

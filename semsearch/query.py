@@ -1,0 +1,95 @@
+"""Pieces of a query: metadata filters, per-item dedupe and rank fusion."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .errors import ConfigError
+from .store import Match, item_of
+
+#: reciprocal-rank-fusion constant (Cormack et al. 2009)
+RRF_K = 60
+
+_FILTER = re.compile(r"^\s*([A-Za-z0-9_.:\-]+)\s*(==|!=|>=|<=|=|>|<)\s*(.*)$")
+_OPS = {"=": "$eq", "==": "$eq", "!=": "$ne", ">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}
+
+
+def _typed(raw: str) -> Any:
+    text = raw.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if text.lower() in {"true", "false"}:
+        return text.lower() == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_where(filters: Sequence[str] | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``["year>=2020", "camera=X100"]`` (or a Chroma where dict) -> a Chroma where clause.
+
+    A number written for equality also matches the same number stored as text
+    (CSV fields arrive as text).
+    """
+    if not filters:
+        return None
+    if isinstance(filters, Mapping):
+        return dict(filters)
+    clauses: list[dict[str, Any]] = []
+    for f in filters:
+        m = _FILTER.match(f)
+        if not m:
+            raise ConfigError(f"bad filter {f!r}; use KEY=VALUE, KEY!=VALUE, KEY>=N, KEY<N ...")
+        key, op, raw = m.group(1), _OPS[m.group(2)], m.group(3)
+        value = _typed(raw)
+        if op in {"$gt", "$gte", "$lt", "$lte"} and not isinstance(value, int | float):
+            raise ConfigError(f"bad filter {f!r}: {m.group(2)} needs a number")
+        if op in {"$eq", "$ne"} and isinstance(value, int | float) and not isinstance(value, bool):
+            both = [{key: {op: value}}, {key: {op: raw.strip()}}]
+            clauses.append({"$or": both} if op == "$eq" else {"$and": both})
+        else:
+            clauses.append({key: {op: value}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def and_where(*parts: dict[str, Any] | None) -> dict[str, Any] | None:
+    present = [p for p in parts if p]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else {"$and": present}
+
+
+def best_per_item(matches: Iterable[Match]) -> list[Match]:
+    """Keep the first (best) match of each item, in order."""
+    seen: set[str] = set()
+    out: list[Match] = []
+    for m in matches:
+        item = str(m.metadata.get("item_id") or item_of(m.chroma_id))
+        if item not in seen:
+            seen.add(item)
+            out.append(m)
+    return out
+
+
+def rrf(lists: Sequence[Sequence[Match]], k: int = RRF_K) -> list[Match]:
+    """Reciprocal-rank fusion: score(item) = sum over lists of 1 / (k + rank), rank from 1.
+
+    Each returned match keeps its own cosine similarity; ties keep list order.
+    """
+    scores: dict[str, float] = {}
+    first: dict[str, Match] = {}
+    order: dict[str, tuple[int, int]] = {}
+    for li, matches in enumerate(lists):
+        for rank, m in enumerate(matches, start=1):
+            item = str(m.metadata.get("item_id") or item_of(m.chroma_id))
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+            if item not in first:
+                first[item] = m
+                order[item] = (rank, li)
+    ranked = sorted(scores, key=lambda i: (-scores[i], order[i]))
+    return [first[i] for i in ranked]

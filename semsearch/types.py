@@ -1,0 +1,100 @@
+"""Typed values at the API: what ingest returns and what search returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Modality = Literal["text", "image"]
+ResultType = Literal["any", "image", "text"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The models a collection was built with. ``clip_model`` None means text-only."""
+
+    text_model: str
+    clip_model: str | None
+    clip_pretrained: str | None
+
+    def describe(self) -> str:
+        clip = f"{self.clip_model} ({self.clip_pretrained})" if self.clip_model else "no CLIP"
+        return f"text={self.text_model}, clip={clip}"
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    removed: int = 0
+    skipped: int = 0
+    items: int = 0
+    seconds: float = 0.0
+    skipped_files: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.moved} moved, {self.removed} removed, {self.skipped} skipped "
+            f"({self.items} items embedded in {self.seconds:.1f}s)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Hit:
+    rank: int
+    id: str
+    score: float
+    modality: Modality
+    path: str | None
+    text: str | None
+    metadata: dict[str, Any]
+    space: str = "text"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "score": self.score,
+            "modality": self.modality,
+            "path": self.path,
+            "text": self.text,
+            "metadata": self.metadata,
+        }
+
+
+@dataclass
+class CollectionInfo:
+    name: str
+    models: ModelSpec
+    text_dim: int | None
+    clip_dim: int | None
+    counts: dict[str, int]
+    files: int
+    created: str
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return d
+
+
+@dataclass
+class ProgressEvent:
+    """Sent to an ingest's progress callback: ``stage`` is 'scan', 'embed' or 'done'."""
+
+    stage: str
+    done: int
+    total: int
+    path: str | None = None
