@@ -14,7 +14,15 @@ from .query import and_where, best_per_item, parse_where, rrf
 from .sources import ReadOptions
 from .sources.images import decode_image
 from .store import Match
-from .types import CollectionInfo, Hit, IngestSummary, ModelSpec, ProgressEvent, ResultType
+from .types import (
+    CollectionInfo,
+    Hit,
+    IngestSummary,
+    Modality,
+    ModelSpec,
+    ProgressEvent,
+    ResultType,
+)
 
 if TYPE_CHECKING:
     from .embedders.base import Embedder
@@ -239,7 +247,7 @@ class Collection:
     @staticmethod
     def _hit(rank: int, m: Match, space: str) -> Hit:
         meta = {k: v for k, v in m.metadata.items() if k not in INTERNAL_KEYS}
-        modality = "image" if meta.get("modality") == "image" else "text"
+        modality: Modality = "image" if meta.get("modality") == "image" else "text"
         item_id = str(m.metadata.get("item_id") or m.chroma_id.rsplit("#", 1)[0])
         return Hit(
             rank=rank,

@@ -340,9 +340,10 @@ class Ingester:
             return
         embedder = self.text if space == "text" else self.clip
         assert embedder is not None
-        col = self.store.get(self.name, space, create=True, model=embedder.model_id)
+        col = self.store.get(self.name, space, create=True, models=self.col.models)
         self.catalog.set_dim(self.name, space, embedder.dim)
-        self.store.upsert(col, ids, np.stack(vecs), metas, docs)
+        uris = [m["path"] if m.get("modality") == "image" else None for m in metas]
+        self.store.upsert(col, ids, np.stack(vecs), metas, docs, uris)
 
     def _flush(
         self,
@@ -367,9 +368,9 @@ class Ingester:
         for prep in batch:
             new = {p.item.id: p for p in by_path.get(prep.stat.path, [])}
             for old in self.catalog.items_of(self.name, prep.stat.path):
-                p = new.get(old.item_id)
-                keep_text = len(p.text_chunks) if p else 0
-                keep_clip = len(p.clip_chunks) if p else 0
+                kept = new.get(old.item_id)
+                keep_text = len(kept.text_chunks) if kept else 0
+                keep_clip = len(kept.clip_chunks) if kept else 0
                 stale["text"] += [chroma_id(old.item_id, i)
                                   for i in range(keep_text, old.text_chunks)]
                 stale["clip"] += [chroma_id(old.item_id, i)

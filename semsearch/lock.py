@@ -3,6 +3,7 @@ safe with two writing processes)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -53,8 +54,6 @@ class WriteLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.owner.write_text("")
-        except OSError:
-            pass
         self._lock.release()

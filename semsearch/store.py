@@ -6,6 +6,7 @@ text chunks embedded by CLIP. Both use cosine distance. Chroma ids are ``ITEM_ID
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from .errors import ConfigError, SemsearchError
+from .types import ModelSpec
 
 SPACES = ("text", "clip")
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 128, "max_neighbors": 32}
@@ -42,12 +44,25 @@ class Match:
         return 1.0 - float(self.distance)
 
 
+def _settings_of(path: str) -> Any:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    systems = getattr(SharedSystemClient, "_identifier_to_system", {})
+    want = Path(path).resolve()
+    for system in systems.values():
+        if Path(system.settings.persist_directory or "").resolve() == want:
+            return system.settings
+    raise SemsearchError(f"the vector store at {path} is open with other settings")
+
+
 class Store:
     def __init__(self, home: Path, url: str | None = None) -> None:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         logging.getLogger("chromadb").setLevel(logging.ERROR)
         import chromadb
         from chromadb.config import Settings
+
+        from . import chroma as _register  # noqa: F401 - registers semsearch's embedding functions
 
         settings = Settings(anonymized_telemetry=False)
         if url:
@@ -61,7 +76,14 @@ class Store:
                 settings=settings,
             )
         else:
-            self.client = chromadb.PersistentClient(path=str(home / "chroma"), settings=settings)
+            path = str(home / "chroma")
+            try:
+                self.client = chromadb.PersistentClient(path=path, settings=settings)
+            except ValueError as e:
+                if "already exists" not in str(e):
+                    raise SemsearchError(f"cannot open the vector store at {path}: {e}") from e
+                # this process already opened the store with other settings: share them
+                self.client = chromadb.PersistentClient(path=path, settings=_settings_of(path))
         self.max_batch = int(self.client.get_max_batch_size())
         self._cache: dict[str, Any] = {}
 
@@ -69,18 +91,23 @@ class Store:
     def name(collection: str, space: str) -> str:
         return f"{collection}.{space}"
 
-    def get(self, collection: str, space: str, create: bool = False, model: str = "") -> Any:
+    def get(
+        self, collection: str, space: str, create: bool = False, models: ModelSpec | None = None
+    ) -> Any:
+        """The Chroma collection of one space; created (cosine, with semsearch's registered
+        embedding function in its configuration) when ``create`` and ``models`` are given."""
         key = self.name(collection, space)
         if key in self._cache:
             return self._cache[key]
         try:
-            if create:
+            if create and models is not None:
+                from .chroma import embedding_function
+
+                ef = embedding_function(space, models)
                 col = self.client.get_or_create_collection(
                     key,
-                    configuration={"hnsw": HNSW},  # type: ignore[typeddict-item]
-                    metadata={"semsearch:collection": collection, "semsearch:space": space,
-                              "semsearch:model": model or "unknown"},
-                    embedding_function=None,
+                    configuration={"hnsw": HNSW, "embedding_function": ef},  # type: ignore[arg-type,typeddict-item]
+                    metadata={"semsearch:collection": collection, "semsearch:space": space},
                 )
             else:
                 col = self.client.get_collection(key, embedding_function=None)
@@ -95,10 +122,8 @@ class Store:
         for space in SPACES:
             key = self.name(collection, space)
             self._cache.pop(key, None)
-            try:
+            with contextlib.suppress(Exception):
                 self.client.delete_collection(key)
-            except Exception:
-                pass
 
     def upsert(
         self,
@@ -107,15 +132,18 @@ class Store:
         vectors: np.ndarray,
         metadatas: list[dict[str, Any]],
         documents: list[str | None],
+        uris: list[str | None] | None = None,
     ) -> None:
         for i in range(0, len(ids), self.max_batch):
             j = i + self.max_batch
             docs = documents[i:j]
+            some_uris = uris[i:j] if uris else []
             col.upsert(
                 ids=ids[i:j],
                 embeddings=vectors[i:j],
                 metadatas=metadatas[i:j],
                 documents=docs if any(d is not None for d in docs) else None,
+                uris=some_uris if any(u is not None for u in some_uris) else None,
             )
 
     def delete(self, col: Any, ids: Sequence[str]) -> None:

@@ -101,9 +101,9 @@ class SentenceTransformerEmbedder(Embedder):
         self._tokenizer = getattr(self._model, "tokenizer", None)
         limit = int(getattr(self._model, "max_seq_length", 256) or 256)
         self.max_tokens = max(8, limit - 2)  # room for [CLS] and [SEP]
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
+        get_dim = getattr(self._model, "get_embedding_dimension", None)
+        if get_dim is None:  # sentence-transformers < 5
+            get_dim = self._model.get_sentence_embedding_dimension
         self._dim = int(get_dim())
 
     @property

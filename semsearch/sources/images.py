@@ -33,7 +33,7 @@ def decode_image(data: bytes) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img: Any = Image.open(io.BytesIO(data))
             img.seek(0)  # first frame of a GIF or multi-page TIFF
             img.load()  # decode now: truncated files fail here, not later
             img = ImageOps.exif_transpose(img) or img
@@ -58,7 +58,9 @@ def decode_image(data: bytes) -> Any:
 
 class ImageSource(Source):
     kind = "image"
-    extensions = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+    extensions: tuple[str, ...] = (
+        ".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff",
+    )
 
     def __init__(self) -> None:
         if _register_heif():
