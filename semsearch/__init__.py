@@ -21,6 +21,8 @@ from .errors import (
     StoreLocked,
 )
 from .library import Library, open
+from .profiles import Profile, ProfileEntry
+from .recommend import Composed, Term
 from .types import CollectionInfo, Hit, IngestSummary, ModelSpec, ProgressEvent
 
 __version__ = "0.1.0"
@@ -30,6 +32,7 @@ __all__ = [
     "Collection",
     "CollectionInfo",
     "CollectionNotFound",
+    "Composed",
     "ConfigError",
     "Hit",
     "IngestSummary",
@@ -37,9 +40,12 @@ __all__ = [
     "ModelMismatch",
     "ModelSpec",
     "ModelUnavailable",
+    "Profile",
+    "ProfileEntry",
     "ProgressEvent",
     "Results",
     "SemsearchError",
     "StoreLocked",
+    "Term",
     "open",
 ]

@@ -206,17 +206,8 @@ class Catalog:
                 [(name, i) for i in item_ids],
             )
 
-    def record_file(
-        self, db: sqlite3.Connection, name: str, row: FileRow, items: list[ItemRow]
-    ) -> None:
-        """Inside a transaction: a file's row and exactly these items for it."""
-        db.execute("DELETE FROM items WHERE collection=? AND path=?", (name, row.path))
-        db.execute(
-            "INSERT OR REPLACE INTO files(collection, path, size, mtime_ns, sha256, kind, options,"
-            " spaces) VALUES (?,?,?,?,?,?,?,?)",
-            (name, row.path, row.size, row.mtime_ns, row.sha256, row.kind, row.options,
-             row.spaces),
-        )
+    def record_items(self, db: sqlite3.Connection, name: str, items: list[ItemRow]) -> None:
+        """Inside a transaction: items whose vectors are written (their file may follow)."""
         db.executemany(
             "INSERT OR REPLACE INTO items(collection, item_id, path, content_key, modality, "
             "text_chunks, clip_chunks) VALUES (?,?,?,?,?,?,?)",
@@ -226,6 +217,24 @@ class Catalog:
         db.executemany(
             "DELETE FROM pending WHERE collection=? AND item_id=?",
             [(name, i.item_id) for i in items],
+        )
+
+    def record_file(
+        self, db: sqlite3.Connection, name: str, row: FileRow, item_ids: list[str]
+    ) -> None:
+        """Inside a transaction: a file's row; its items are exactly ``item_ids`` now."""
+        keep = set(item_ids)
+        old = [r[0] for r in db.execute(
+            "SELECT item_id FROM items WHERE collection=? AND path=?", (name, row.path))]
+        db.executemany(
+            "DELETE FROM items WHERE collection=? AND item_id=?",
+            [(name, i) for i in old if i not in keep],
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO files(collection, path, size, mtime_ns, sha256, kind, options,"
+            " spaces) VALUES (?,?,?,?,?,?,?,?)",
+            (name, row.path, row.size, row.mtime_ns, row.sha256, row.kind, row.options,
+             row.spaces),
         )
 
     def forget_file(self, db: sqlite3.Connection, name: str, path: str) -> None:

@@ -102,7 +102,8 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[ProgressEvent], None] | No
                 bar.update(task, description=f"scanning ({event.done} files)")
             elif event.stage == "embed":
                 speed = bar.tasks[0].speed
-                bar.update(task, description="embedding", total=event.total,
+                bar.update(task, description=f"embedding ({event.items} items written)",
+                           total=event.total,
                            completed=event.done,
                            rate=f"{speed:.1f} files/s" if speed else "")
 
@@ -194,15 +195,57 @@ def search(
     all_chunks: Annotated[
         bool, typer.Option("--all-chunks", help="List every matching chunk, not one per item.")
     ] = False,
+    mode: Annotated[
+        str,
+        typer.Option("--mode", help="Text items for a text query: dense, lexical or hybrid."),
+    ] = "hybrid",
+    expr: Annotated[str | None, typer.Option(
+        "--expr", "-e", metavar="EXPR",
+        help="Composed query, e.g. '2:cat + ./x.jpg - fruit' (see above).")] = None,
+    minus: Annotated[list[str] | None, typer.Option(
+        "--minus", metavar="X", help="Subtract X: text, a path or an item id (repeatable).")
+    ] = None,
+    weight: Annotated[list[str] | None, typer.Option(
+        "--weight", metavar="W:PART", help="Weight of a query part, e.g. 2:beach (repeatable).")
+    ] = None,
+    diverse: Annotated[float | None, typer.Option(
+        "--diverse", min=0.0, max=1.0, metavar="LAMBDA",
+        help="Re-rank by maximal marginal relevance; 1 keeps the ranking, lower is more varied.")
+    ] = None,
+    min_score: Annotated[float | None, typer.Option(
+        "--min-score", metavar="S", help="Leave out hits scoring below S.")] = None,
+    offset: Annotated[int, typer.Option(
+        "--offset", min=0, metavar="N", help="Skip the first N hits (paging).")] = 0,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
 ) -> None:
-    """Search a collection by text, by image, or both."""
+    """Search a collection by text, by image, or both.
+
+    Composed queries add and subtract parts: QUERY, each --image, each --expr term and each
+    --minus (subtracted) count as weighted parts of one query vector (dense search only).
+    --expr syntax: [W:]PART + [W:]PART - [W:]PART ..., operators with spaces around them, W a
+    weight (default 1), a PART an item id, an existing file (image or text) or else text;
+    quote a part to keep ' - ' inside it. --weight W:PART sets the weight of a part given
+    elsewhere (QUERY, an --image path or a --minus).
+    """
     with errors(), open_library(home) as lib:
         col = lib.collection(collection)
+        weights = None
+        if weight:
+            from .recommend import split_weight
+
+            weights = {}
+            for w in weight:
+                value, part = split_weight(w)
+                if part == w:
+                    fail(f"bad --weight {w!r}; use W:PART, e.g. 2:beach", 2)
+                weights[part] = value
         results = col.search(query, image=[str(p) for p in image or []] or None,
                              type=type_,  # type: ignore[arg-type]
-                             k=k, where=where, all_chunks=all_chunks)
+                             k=k, where=where, all_chunks=all_chunks,
+                             mode=mode,  # type: ignore[arg-type]
+                             expr=expr, minus=minus, weights=weights, diverse=diverse,
+                             min_score=min_score, offset=offset)
         for warning in results.warnings:
             typer.echo(f"warning: {warning}", err=True)
         if as_json:
@@ -276,6 +319,9 @@ def reindex(
         else:
             typer.echo(f"{collection}: reindexed with {col.models.describe()}: "
                        f"{summary.line()}")
+
+
+from . import cli_recommend  # noqa: E402,F401 - registers similar, recommend and profile
 
 
 def main() -> Any:

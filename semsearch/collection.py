@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from .errors import CollectionNotFound, ConfigError, ModelUnavailable
+from .lexical import LexicalIndex
 from .query import and_where, best_per_item, parse_where, rrf
 from .sources import ReadOptions
 from .sources.images import decode_image
-from .store import Match
+from .store import Match, reads_store
 from .types import (
     CollectionInfo,
     Hit,
@@ -27,8 +28,16 @@ from .types import (
 if TYPE_CHECKING:
     from .embedders.base import Embedder
     from .library import Library
+    from .profiles import Profile
+    from .recommend import Composed, Strategy
 
 INTERNAL_KEYS = {"item_id", "sha256_file"}
+SearchMode = Literal["dense", "lexical", "hybrid"]
+#: lexical candidates fetched per query before filtering and fusion
+LEXICAL_DEPTH = 100
+#: hybrid fusion: RRF constant and (dense, lexical) list weights, tuned on SciFact train
+HYBRID_RRF_K = 60
+HYBRID_WEIGHTS = (1.0, 1.0)
 
 
 class Results(list[Hit]):
@@ -41,6 +50,7 @@ class Results(list[Hit]):
 
 class Collection:
     def __init__(self, lib: Library, name: str, models: ModelSpec, exists: bool) -> None:
+        self._lexical: LexicalIndex | None = None
         self.lib = lib
         self.name = name
         self.models = models
@@ -72,13 +82,18 @@ class Collection:
         prune: Sequence[str | os.PathLike[str]] = (),
         on_skip: Callable[[str, str], None] | None = None,
         progress: Callable[[ProgressEvent], None] | None = None,
+        shard: str | tuple[int, int] | None = None,
     ) -> IngestSummary:
         """Add, update, move and remove items so the collection matches ``paths``.
 
         ``prune``: folders whose catalogued files are removed when not found now (a
-        manifest's sources); each path given is pruned too.
+        manifest's sources); each path given is pruned too. ``shard``: ``"I/N"`` or (I, N),
+        this run's share of the files (see :mod:`semsearch.shard`).
         """
         from .ingest import Ingester
+        from .shard import parse_shard
+
+        part = parse_shard(shard)
 
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
@@ -88,7 +103,7 @@ class Collection:
                 self.lib.catalog.create_collection(self.name, self.models)
                 self.exists = True
             ingester = Ingester(self, options, on_skip=on_skip, progress=progress)
-            return ingester.run(paths, include, exclude, [str(p) for p in prune])
+            return ingester.run(paths, include, exclude, [str(p) for p in prune], part)
 
     def reindex(
         self,
@@ -114,11 +129,16 @@ class Collection:
         for path, row in files.items():
             groups.setdefault(row.options or "", []).append(path)
         # load the new models before dropping anything: a missing model changes nothing
-        self.models = new
-        self.text_embedder()
-        if new.clip_model is not None:
-            self.clip_embedder()
+        old, self.models = self.models, new
+        try:
+            self.text_embedder()
+            if new.clip_model is not None:
+                self.clip_embedder()
+        except BaseException:
+            self.models = old
+            raise
         with self.lib.write_lock():
+            self.lexical.mark_dirty()
             self.lib.store.drop(self.name)
             self.lib.catalog.clear_contents(self.name)
             self.lib.catalog.set_models(self.name, new)
@@ -151,6 +171,7 @@ class Collection:
             prepared.append(clip.prepare_image(img))
         return clip.embed_prepared(prepared).mean(axis=0)
 
+    @reads_store
     def _space_query(
         self, space: str, vector: np.ndarray, k: int, where: dict[str, Any] | None,
         per_item: bool,
@@ -169,6 +190,57 @@ class Collection:
                 return best[:k]
             n = min(total, n * 4)
 
+    # lexical index ---------------------------------------------------------------------------
+    @property
+    def lexical(self) -> LexicalIndex:
+        if self._lexical is None:
+            self._lexical = LexicalIndex(self.lib.home / "lexical" / self.name)
+        return self._lexical
+
+    def rebuild_lexical(self) -> int:
+        """Re-read every text chunk from the store into the BM25 index; returns its size."""
+        col = self.lib.store.get(self.name, "text")
+        ids, docs = self.lib.store.documents(col) if col is not None else ([], [])
+        self.lexical.rebuild(ids, docs)
+        return len(ids)
+
+    def _fresh_lexical(self) -> LexicalIndex:
+        index = self.lexical
+        col = self.lib.store.get(self.name, "text")
+        if index.dirty or (col is not None and index.size() != col.count()):
+            self.rebuild_lexical()  # stale after a crash, or written by another client
+        return index
+
+    def _text_query(
+        self, text: str, k: int, where: dict[str, Any] | None, per_item: bool, mode: SearchMode
+    ) -> list[Match]:
+        """Text items for a text query: dense, lexical (BM25) or both fused by RRF."""
+        dense: list[Match] = []
+        tvec: np.ndarray | None = None
+        if mode != "lexical":
+            tvec = self.text_embedder().embed_batch([text])[0]
+            dense = self._space_query("text", tvec, k, where, per_item)
+            if mode == "dense":
+                return dense
+        col = self.lib.store.get(self.name, "text")
+        if col is None:
+            return dense
+        ranked = self._fresh_lexical().search(text, max(LEXICAL_DEPTH, k * 4))
+        found = self.lib.store.fetch(col, [cid for cid, _ in ranked], where, tvec is not None)
+        lexical: list[Match] = []
+        for cid, bm25 in ranked:
+            if cid not in found:
+                continue
+            meta, doc, vec = found[cid]
+            dist = None if vec is None or tvec is None else 1.0 - float(vec @ tvec)
+            lexical.append(Match(cid, dist, meta, doc, bm25))
+        if per_item:
+            lexical = best_per_item(lexical)
+        if mode == "lexical":
+            return lexical[:k]
+        return rrf([dense, lexical], k=HYBRID_RRF_K, weights=HYBRID_WEIGHTS,
+                   per_item=per_item)[:k]
+
     def search(
         self,
         text: str | None = None,
@@ -178,14 +250,35 @@ class Collection:
         k: int = 10,
         where: Sequence[str] | Mapping[str, Any] | None = None,
         all_chunks: bool = False,
+        mode: SearchMode = "hybrid",
+        expr: str | Composed | None = None,
+        minus: Sequence[Any] | None = None,
+        weights: Mapping[str, float] | None = None,
+        diverse: float | None = None,
+        min_score: float | None = None,
+        offset: int = 0,
     ) -> Results:
         """Search by text, by image(s), or both.
 
-        Text alone: text items by the text model, images by CLIP's text tower. Images (with or
+        Text alone: text items by the text model (``mode``: ``dense`` vectors, ``lexical``
+        BM25, or ``hybrid``, both fused), images by CLIP's text tower. Images (with or
         without text): everything by CLIP. ``type="any"`` merges the per-modality lists by
         reciprocal-rank fusion; each hit keeps the cosine similarity of its own space.
+
+        Composed queries (``expr="2:cat + ./x.jpg - fruit"``, ``minus``, ``weights``), MMR
+        re-ranking (``diverse``), ``min_score`` and ``offset``: see :mod:`semsearch.recommend`.
         """
+        if expr is not None or minus or weights or diverse is not None \
+                or min_score is not None or offset:
+            from . import recommend
+
+            return recommend.search(
+                self, text, image=image, expr=expr, minus=minus, weights=weights, type=type,
+                k=k, where=where, all_chunks=all_chunks, diverse=diverse, min_score=min_score,
+                offset=offset, mode=mode)
         self._require()
+        if mode not in ("dense", "lexical", "hybrid"):
+            raise ConfigError(f"bad mode {mode!r}; use dense, lexical or hybrid")
         if type not in ("any", "image", "text"):
             raise ConfigError(f"bad type {type!r}; use any, image or text")
         if k < 1:
@@ -227,8 +320,7 @@ class Collection:
         else:
             assert text is not None
             if type in ("any", "text"):
-                tvec = self.text_embedder().embed_batch([text])[0]
-                lists.append(self._space_query("text", tvec, k, user_where, per_item))
+                lists.append(self._text_query(text, k, user_where, per_item, mode))
                 spaces.append("text")
             if type in ("any", "image"):
                 if clip is None:
@@ -239,10 +331,45 @@ class Collection:
                         "clip", cvec, k, and_where(only["image"], user_where), per_item))
                     spaces.append("clip")
         space_of = {id(m): s for lst, s in zip(lists, spaces, strict=True) for m in lst}
-        fused = lists[0] if len(lists) == 1 else rrf(lists)
+        fused = lists[0] if len(lists) == 1 else rrf(lists, per_item=per_item)
         hits = [self._hit(rank, m, space_of[id(m)])
                 for rank, m in enumerate(fused[:k], start=1)]
         return Results(hits, warnings)
+
+    # recommendations (semsearch.recommend) --------------------------------------------------
+    def similar(
+        self, item: str | os.PathLike[str], *, k: int = 10, type: ResultType = "any",
+        where: Sequence[str] | Mapping[str, Any] | None = None, diverse: float | None = None,
+        min_score: float | None = None, offset: int = 0,
+    ) -> Results:
+        """More like one item: an item id or a path (an outside file is embedded on the fly).
+        The item itself is left out."""
+        from . import recommend
+
+        return recommend.similar(self, item, k=k, type=type, where=where, diverse=diverse,
+                                 min_score=min_score, offset=offset)
+
+    def recommend(
+        self, like: Any = (), unlike: Any = (), *, strategy: Strategy = "average", k: int = 10,
+        type: ResultType = "any", where: Sequence[str] | Mapping[str, Any] | None = None,
+        profile: str | None = None, diverse: float | None = None,
+        min_score: float | None = None, offset: int = 0, like_weight: float = 1.0,
+        unlike_weight: float = 0.5,
+    ) -> Results:
+        """More like ``like``, less like ``unlike`` (item ids, paths or free text); strategy
+        ``average`` (Rocchio) or ``best-score`` (Qdrant's rule). Inputs are left out."""
+        from . import recommend
+
+        return recommend.recommend(
+            self, like, unlike, strategy=strategy, k=k, type=type, where=where,
+            profile=profile, diverse=diverse, min_score=min_score, offset=offset,
+            like_weight=like_weight, unlike_weight=unlike_weight)
+
+    def profile(self, name: str) -> Profile:
+        """A named, persistent set of liked and disliked items of this collection."""
+        from .profiles import Profile
+
+        return Profile(self.lib, self.name, name)
 
     @staticmethod
     def _hit(rank: int, m: Match, space: str) -> Hit:

@@ -23,6 +23,7 @@ from .catalog import FileRow, ItemRow
 from .chunking import Chunk, chunk_text
 from .errors import BadInput, ModelUnavailable
 from .fs import FileStat, under, walk
+from .shard import Shard, in_shard, root_of
 from .sources import FileRead, Item, ReadOptions, source_for, supported_extensions
 from .sources.base import sha256
 from .store import chroma_id
@@ -55,6 +56,16 @@ class Prepared:
 
 
 @dataclass
+class Open:
+    """A file whose items are being flushed; recorded when all ``expected`` are written."""
+
+    prep: Prepared
+    old_items: list[ItemRow]  # what the catalog had for this path before this run
+    expected: int
+    plans: list[Planned] = field(default_factory=list)
+
+
+@dataclass
 class Planned:
     item: Item
     text_chunks: list[Chunk]
@@ -82,6 +93,14 @@ class Ingester:
         self.text: Embedder | None = None
         self.clip: Embedder | None = None
         self.clip_wanted = col.models.clip_model is not None
+        self.lexical_dirty = False
+        self.items_written = 0
+
+    def _text_changing(self) -> None:
+        """Before the text space changes: the lexical index is stale until rebuilt."""
+        if not self.lexical_dirty:
+            self.col.lexical.mark_dirty()
+            self.lexical_dirty = True
 
     # planning --------------------------------------------------------------------------------
     def run(
@@ -90,12 +109,16 @@ class Ingester:
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
         prune: Iterable[str] = (),
+        shard: Shard | None = None,
     ) -> IngestSummary:
+        """``shard`` (I, N): only files of shard I of N (semsearch.shard) are ingested, and
+        only they are pruned when gone."""
         started = time.perf_counter()
         extensions = supported_extensions()
         known = self.catalog.files(self.name)
         seen: dict[str, FileStat] = {}
         roots: list[str] = [str(Path(p).resolve()) for p in prune]
+        first_root = len(roots)
         for raw in paths:
             root = Path(raw).expanduser().resolve()
             if not root.exists():
@@ -108,9 +131,11 @@ class Ingester:
                 continue
             roots.append(str(root))
             for stat in walk(root, extensions, include, exclude):
-                seen[stat.path] = stat
+                if in_shard(stat.path, str(root), shard):
+                    seen[stat.path] = stat
             self.progress(ProgressEvent("scan", len(seen), 0))
-        gone = [p for p in known if p not in seen and any(under(p, r) for r in roots)]
+        gone = [p for p in known if p not in seen and any(under(p, r) for r in roots)
+                and in_shard(p, root_of(p, roots[first_root:]), shard)]
 
         todo: list[FileStat] = []
         lacking_clip: list[FileStat] = []
@@ -128,12 +153,17 @@ class Ingester:
             todo += lacking_clip  # their text vectors are reused, CLIP vectors added
         else:
             self.summary.unchanged += len(lacking_clip)
-        self._clean_pending()
+        with self.col.lib.sole_writer() as sole:
+            if sole:  # else pending items may be another writer's, still in flight
+                self._clean_pending()
         gone_by_sha: dict[str, str] = {known[p].sha256: p for p in gone}
         moved_from: set[str] = set()
         self._process(todo, known, gone_by_sha, moved_from)
-        self._remove([p for p in gone if p not in moved_from])
-        self._remove(sorted(moved_from), count=False)
+        with self.store.writing():
+            self._remove([p for p in gone if p not in moved_from])
+            self._remove(sorted(moved_from), count=False)
+        if self.lexical_dirty:
+            self.col.rebuild_lexical()
         self.summary.seconds = time.perf_counter() - started
         self.progress(ProgressEvent("done", len(todo), len(todo)))
         return self.summary
@@ -234,22 +264,31 @@ class Ingester:
         gone_by_sha: dict[str, str],
         moved_from: set[str],
     ) -> None:
-        batch: list[Prepared] = []
+        """Items are flushed in slices of about FLUSH_UNITS embeddings; a file is recorded
+        once all its items are written, so a big records file commits as it goes."""
+        queue: list[tuple[Open, Item]] = []
         units = 0
         for done, prep in enumerate(self._prepared(todo), start=1):
-            self.progress(ProgressEvent("embed", done, len(todo), prep.stat.path))
+            self.progress(ProgressEvent("embed", done - 1, len(todo), prep.stat.path,
+                                        self.items_written))
             if prep.error or prep.read is None:
                 self._skip(prep.stat.path, prep.error or "unreadable")
                 continue
-            for problem in prep.read.problems:
-                self.on_skip(*problem.removeprefix("skipping ").split(": ", 1))
-            batch.append(prep)
-            units += sum(1 + len(i.text or "") // 1000 for i in prep.read.items)
-            if units >= FLUSH_UNITS:
-                self._flush(batch, known, gone_by_sha, moved_from)
-                batch, units = [], 0
-        if batch:
-            self._flush(batch, known, gone_by_sha, moved_from)
+            for problem in prep.read.problems:  # bad records of a good file count as skips
+                self._skip(*problem.removeprefix("skipping ").split(": ", 1))
+            entry = Open(prep, self.catalog.items_of(self.name, prep.stat.path),
+                         len(prep.read.items))
+            for item in prep.read.items:
+                queue.append((entry, item))
+                units += 1 + len(item.text or "") // 1000
+                if units >= FLUSH_UNITS:
+                    self._flush(queue, known, gone_by_sha, moved_from)
+                    self.progress(ProgressEvent("embed", done - 1, len(todo), prep.stat.path,
+                                                self.items_written))
+                    queue, units = [], 0
+        if queue:
+            self._flush(queue, known, gone_by_sha, moved_from)
+        self.progress(ProgressEvent("embed", len(todo), len(todo), None, self.items_written))
 
     def _plan(self, item: Item) -> Planned:
         text_chunks: list[Chunk] = []
@@ -347,27 +386,57 @@ class Ingester:
 
     def _flush(
         self,
-        batch: list[Prepared],
+        queue: list[tuple[Open, Item]],
         known: dict[str, FileRow],
         gone_by_sha: dict[str, str],
         moved_from: set[str],
     ) -> None:
-        plans = [self._plan(item) for prep in batch for item in prep.read.items]  # type: ignore[union-attr]
+        plans = [self._plan(item) for _, item in queue]
         self._reuse(plans)
-        images = {k: v for prep in batch for k, v in prep.images.items()}
+        images = {item.id: entry.prep.images[item.id] for entry, item in queue
+                  if item.id in entry.prep.images}
         self._embed(plans, images)
+        with self.store.writing():  # readers see all of this flush or none of it
+            self._commit(queue, plans, known, gone_by_sha, moved_from)
+
+    def _commit(
+        self,
+        queue: list[tuple[Open, Item]],
+        plans: list[Planned],
+        known: dict[str, FileRow],
+        gone_by_sha: dict[str, str],
+        moved_from: set[str],
+    ) -> None:
+        if any(p.text_chunks for p in plans):
+            self._text_changing()
         self.catalog.add_pending(
             self.name, [(p.item.id, len(p.text_chunks), len(p.clip_chunks)) for p in plans]
         )
         self._write_space("text", plans, None)
         self._write_space("clip", plans, None)
-        by_path: dict[str, list[Planned]] = {}
-        for p in plans:
-            by_path.setdefault(p.item.path, []).append(p)
+        finished: list[Open] = []
+        for (entry, _), plan in zip(queue, plans, strict=True):
+            entry.plans.append(plan)
+            if len(entry.plans) == entry.expected:
+                finished.append(entry)
+        self._delete_stale(finished)
+        with self.catalog.transaction() as db:
+            self.catalog.record_items(db, self.name, [self._item_row(p) for p in plans])
+            for entry in finished:
+                self._record_file(db, entry, known, gone_by_sha, moved_from)
+        self.items_written += len(plans)
+
+    @staticmethod
+    def _item_row(p: Planned) -> ItemRow:
+        return ItemRow(p.item.id, p.item.path, p.item.content_key, p.item.modality,
+                       len(p.text_chunks), len(p.clip_chunks))
+
+    def _delete_stale(self, finished: list[Open]) -> None:
+        """Chunks of a file's previous items that its new items no longer have."""
         stale: dict[str, list[str]] = {"text": [], "clip": []}
-        for prep in batch:
-            new = {p.item.id: p for p in by_path.get(prep.stat.path, [])}
-            for old in self.catalog.items_of(self.name, prep.stat.path):
+        for entry in finished:
+            new = {p.item.id: p for p in entry.plans}
+            for old in entry.old_items:
                 kept = new.get(old.item_id)
                 keep_text = len(kept.text_chunks) if kept else 0
                 keep_clip = len(kept.clip_chunks) if kept else 0
@@ -375,34 +444,43 @@ class Ingester:
                                   for i in range(keep_text, old.text_chunks)]
                 stale["clip"] += [chroma_id(old.item_id, i)
                                   for i in range(keep_clip, old.clip_chunks)]
+        if stale["text"]:
+            self._text_changing()
         for space, ids in stale.items():
             col = self.store.get(self.name, space)
             if col is not None and ids:
                 self.store.delete(col, ids)
-        with self.catalog.transaction() as db:
-            for prep in batch:
-                plans_here = by_path.get(prep.stat.path, [])
-                spaces = {"text"} if any(p.text_chunks for p in plans_here) else set()
-                if self.clip is not None:
-                    spaces.add("clip")
-                row = FileRow(prep.stat.path, prep.stat.size, prep.stat.mtime_ns, prep.sha,
-                              prep.kind, self.options.to_json() if prep.kind == "records" else "",
-                              ",".join(sorted(spaces)))
-                items = [ItemRow(p.item.id, p.item.path, p.item.content_key, p.item.modality,
-                                 len(p.text_chunks), len(p.clip_chunks)) for p in plans_here]
-                self.catalog.record_file(db, self.name, row, items)
-                if prep.stat.path in known:
-                    self.summary.updated += 1
-                elif prep.sha in gone_by_sha and gone_by_sha[prep.sha] not in moved_from:
-                    moved_from.add(gone_by_sha[prep.sha])
-                    self.summary.moved += 1
-                else:
-                    self.summary.added += 1
+
+    def _record_file(
+        self,
+        db: Any,
+        entry: Open,
+        known: dict[str, FileRow],
+        gone_by_sha: dict[str, str],
+        moved_from: set[str],
+    ) -> None:
+        prep = entry.prep
+        spaces = {"text"} if any(p.text_chunks for p in entry.plans) else set()
+        if self.clip is not None:
+            spaces.add("clip")
+        row = FileRow(prep.stat.path, prep.stat.size, prep.stat.mtime_ns, prep.sha, prep.kind,
+                      self.options.to_json() if prep.kind == "records" else "",
+                      ",".join(sorted(spaces)))
+        self.catalog.record_file(db, self.name, row, [p.item.id for p in entry.plans])
+        if prep.stat.path in known:
+            self.summary.updated += 1
+        elif prep.sha in gone_by_sha and gone_by_sha[prep.sha] not in moved_from:
+            moved_from.add(gone_by_sha[prep.sha])
+            self.summary.moved += 1
+        else:
+            self.summary.added += 1
 
     # removing --------------------------------------------------------------------------------
     def _remove(self, paths: list[str], count: bool = True) -> None:
         for path in paths:
             items = self.catalog.items_of(self.name, path)
+            if any(i.text_chunks for i in items):
+                self._text_changing()
             for space, attr in (("text", "text_chunks"), ("clip", "clip_chunks")):
                 col = self.store.get(self.name, space)
                 ids = [chroma_id(i.item_id, n) for i in items for n in range(getattr(i, attr))]

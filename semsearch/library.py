@@ -5,21 +5,23 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .catalog import Catalog
+from .catalog import Catalog, CollectionRow
 from .collection import Collection
 from .embedders import load_backend
-from .errors import CollectionNotFound, ConfigError, ModelMismatch
+from .errors import CollectionNotFound, ConfigError, ModelMismatch, StoreLocked
 from .home import resolve_home
-from .lock import WriteLock
+from .lock import WriteLock, WritersLock
 from .types import CollectionInfo, ModelSpec
 
 if TYPE_CHECKING:
     from .embedders.base import Embedder
+    from .profiles import Profile
     from .store import Store
 
 DEFAULT_COLLECTION = "default"
@@ -55,6 +57,7 @@ class Library:
         self._store: Store | None = None
         self._models: dict[tuple[str, ...], Embedder] = {}
         self._lock = threading.Lock()
+        self._writers: WritersLock | None = None
 
     def __repr__(self) -> str:
         return f"Library({str(self.home)!r})"
@@ -73,13 +76,44 @@ class Library:
         if self._store is None:
             from .store import Store
 
-            self._store = Store(self.home, self.chroma_url)
+            self._store = Store(self.home, self.chroma_url, wait=self.wait, on_wait=self.on_wait)
         return self._store
 
     def write_lock(self) -> contextlib.AbstractContextManager[Any]:
+        """Embedded store: one writer at a time (waits, or fails with ``wait=False``).
+        Server mode: writers run at once; the server orders their writes."""
         if self.chroma_url:
-            return contextlib.nullcontext()
+            if self._writers is None:
+                self._writers = WritersLock(self.home)
+            return self._writers
         return WriteLock(self.home, wait=self.wait, on_wait=self.on_wait)
+
+    def sole_writer(self) -> contextlib.AbstractContextManager[bool]:
+        """Inside :meth:`write_lock`: True if no other writer shares this catalog now (always
+        for the embedded store); the others wait for the block to end."""
+        if self.chroma_url and self._writers is not None:
+            return self._writers.alone()
+        return contextlib.nullcontext(True)
+
+    def _has_store(self) -> bool:
+        return bool(self.chroma_url) or (self.home / "chroma" / "chroma.sqlite3").exists()
+
+    def _adopt(self, name: str) -> CollectionRow | None:
+        """A collection the vector store has and this catalog does not (built by another
+        client of the same server, or by plain Chroma code with semsearch's embedding
+        functions): recorded here with the models its embedding functions name."""
+        if not self._has_store():
+            return None
+        found = self.store.models_of(name)
+        if found is None:
+            return None
+        spec, dims = found
+        with contextlib.suppress(ConfigError):
+            spec = self.resolve_models(spec)
+        self.catalog.create_collection(name, spec)
+        for space, dim in dims.items():
+            self.catalog.set_dim(name, space, dim)
+        return self.catalog.collection(name)
 
     # models ----------------------------------------------------------------------------------
     def embedder(self, backend: str, *args: str | None) -> Embedder:
@@ -121,7 +155,7 @@ class Library:
         from .embedders.text import DEFAULT_TEXT_MODEL
 
         check_name(name)
-        row = self.catalog.collection(name)
+        row = self.catalog.collection(name) or self._adopt(name)
         if row is None:
             spec = self.resolve_models(ModelSpec(
                 text_model or DEFAULT_TEXT_MODEL,
@@ -145,15 +179,31 @@ class Library:
         return Collection(self, name, recorded, exists=True)
 
     def collections(self) -> list[CollectionInfo]:
-        return [self.collection(row.name).info() for row in self.catalog.collections()]
+        names = {row.name for row in self.catalog.collections()}
+        if self._has_store():
+            with contextlib.suppress(StoreLocked):
+                names |= {n for n in self.store.names() if _NAME.match(n) and ".." not in n}
+        return [self.collection(name).info() for name in sorted(names)]
 
     def remove(self, name: str) -> None:
         check_name(name)
-        if self.catalog.collection(name) is None:
+        if not self.collection(name).exists:
             raise CollectionNotFound(name)
         with self.write_lock():
             self.store.drop(name)
             self.catalog.drop_collection(name)
+            shutil.rmtree(self.home / "lexical" / name, ignore_errors=True)
+            from .profiles import drop_profiles
+
+            drop_profiles(self, name)
+
+    def profile(self, name: str, collection: str = DEFAULT_COLLECTION) -> Profile:
+        """A named, persistent set of liked and disliked items of a collection (its taste);
+        see :class:`semsearch.profiles.Profile`."""
+        from .profiles import Profile
+
+        check_name(collection)
+        return Profile(self, collection, name)
 
 
 def open(  # noqa: A001 - mirrors the module-level API people expect: semsearch.open()

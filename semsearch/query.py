@@ -76,18 +76,24 @@ def best_per_item(matches: Iterable[Match]) -> list[Match]:
     return out
 
 
-def rrf(lists: Sequence[Sequence[Match]], k: int = RRF_K) -> list[Match]:
-    """Reciprocal-rank fusion: score(item) = sum over lists of 1 / (k + rank), rank from 1.
+def rrf(
+    lists: Sequence[Sequence[Match]], k: int = RRF_K, weights: Sequence[float] | None = None,
+    per_item: bool = True,
+) -> list[Match]:
+    """Reciprocal-rank fusion: score(item) = sum over lists of w / (k + rank), rank from 1.
 
-    Each returned match keeps its own cosine similarity; ties keep list order.
+    Each returned match keeps its own cosine similarity; ties keep list order. ``per_item``
+    False fuses chunks (Chroma ids) rather than items, for lists of every chunk.
     """
     scores: dict[str, float] = {}
     first: dict[str, Match] = {}
     order: dict[str, tuple[int, int]] = {}
     for li, matches in enumerate(lists):
+        w = weights[li] if weights is not None else 1.0
         for rank, m in enumerate(matches, start=1):
-            item = str(m.metadata.get("item_id") or item_of(m.chroma_id))
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+            item = (str(m.metadata.get("item_id") or item_of(m.chroma_id)) if per_item
+                    else m.chroma_id)
+            scores[item] = scores.get(item, 0.0) + w / (k + rank)
             if item not in first:
                 first[item] = m
                 order[item] = (rank, li)

@@ -95,6 +95,7 @@ class ProgressEvent:
     """Sent to an ingest's progress callback: ``stage`` is 'scan', 'embed' or 'done'."""
 
     stage: str
-    done: int
+    done: int  # files
     total: int
     path: str | None = None
+    items: int = 0  # items written so far (a records file holds many)

@@ -121,7 +121,9 @@ class OpenClipEmbedder(Embedder):
                     kwargs[arg] = tuple(cfg[key])
             if cfg.get("quick_gelu"):
                 kwargs["force_quick_gelu"] = True
-        logging.getLogger("root").setLevel(logging.CRITICAL)  # open_clip logs download errors
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.CRITICAL)  # open_clip logs download errors on the root logger
         try:
             if weights is None:
                 with torch.random.fork_rng():
@@ -138,6 +140,8 @@ class OpenClipEmbedder(Embedder):
                 f"CLIP model {arch} ({self.pretrained}) could not be loaded: "
                 f"{str(e).splitlines()[0][:200]}"
             ) from e
+        finally:
+            root.setLevel(level)
         model_obj.eval()
         self._model = model_obj
         self._preprocess = preprocess

@@ -1,0 +1,64 @@
+"""Shared set-up: offline models, one model cache for the whole session, a fresh home per test.
+
+Everything is real: Chroma in a temporary folder, the packaged MiniLM text model and a tiny
+open_clip model with seeded random weights (``tests/data/tiny-clip.json``, pretrained "none").
+Models are loaded once per session: every :class:`semsearch.Library` built during a test
+(including the ones the CLI builds) shares one model cache.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# one torch thread: small batches, and on a shared 2-core machine two spinning OpenMP threads
+# make each forward pass many times slower
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+
+from semsearch.library import Library  # noqa: E402
+
+#: (backend, *args) -> loaded embedder, shared by every Library of the session
+_MODELS: dict[tuple[str, ...], Any] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_models() -> Iterator[None]:
+    """Every Library of the session (the CLI's too) uses one model cache: each model loads once."""
+    original = Library.__init__
+
+    def init(self: Library, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self._models = _MODELS
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(Library, "__init__", init)
+    yield
+    mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Never touch the user's data dir or a Chroma server."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("SEMSEARCH_HOME", str(tmp_path / "default-home"))
+    monkeypatch.delenv("SEMSEARCH_CHROMA_URL", raising=False)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def lib(home: Path) -> Iterator[Library]:
+    library = Library(home)
+    yield library
+    library.close()
