@@ -10,6 +10,7 @@ is gone by the next run.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -70,7 +71,11 @@ class ItemRow:
 class Catalog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None)
+        # one connection shared by the threads of a process (the TUI searches and ingests
+        # in worker threads); sqlite3 is built serialized, transactions take _tx
+        self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None,
+                                  check_same_thread=False)
+        self._tx = threading.RLock()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
@@ -80,13 +85,14 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self._tx:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     # collections ---------------------------------------------------------------------------
     def collection(self, name: str) -> CollectionRow | None:
@@ -163,6 +169,21 @@ class Catalog:
             (name, item_id),
         ).fetchone()
         return ItemRow(*r) if r else None
+
+    def items_by_ids(self, name: str, item_ids: Iterable[str]) -> dict[str, ItemRow]:
+        found: dict[str, ItemRow] = {}
+        ids = list(set(item_ids))
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                "SELECT item_id, path, content_key, modality, text_chunks, clip_chunks FROM items"
+                f" WHERE collection=? AND item_id IN ({marks})",
+                (name, *part),
+            )
+            for r in rows:
+                found[r[0]] = ItemRow(*r)
+        return found
 
     def items_by_key(self, name: str, keys: Iterable[str]) -> dict[str, ItemRow]:
         found: dict[str, ItemRow] = {}

@@ -137,6 +137,10 @@ def ingest(
     as_json: JsonOpt = False,
     home: HomeOpt = None,
     no_wait: NoWaitOpt = False,
+    shard: Annotated[str | None, typer.Option(
+        "--shard", metavar="I/N",
+        help="Take a stable 1/N of the files (shard I of N, from 1), e.g. one per machine.")
+    ] = None,
 ) -> None:
     """Add files and folders to a collection, or bring it in step with a manifest."""
     with errors():
@@ -167,7 +171,7 @@ def ingest(
                 summary = col.ingest(
                     targets, id_field=id_field, text_fields=_split_fields(text_field),
                     include=inc, exclude=exc, prune=prune, on_skip=print_skip,
-                    progress=progress,
+                    progress=progress, shard=shard,
                 )
         for warning in summary.warnings:
             typer.echo(f"warning: {warning}", err=True)
@@ -322,10 +326,14 @@ def reindex(
 
 
 from . import cli_recommend  # noqa: E402,F401 - registers similar, recommend and profile
+from .cli_server import install as _server_cli  # noqa: E402
+
+_server_cli(app)  # `serve`, and --chroma-url on every command (keep after all commands)
 
 
 def main() -> Any:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    _server_cli(app)  # commands registered late get --chroma-url too
     return app()
 
 

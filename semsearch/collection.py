@@ -397,7 +397,7 @@ class Collection:
             models=row.models,
             text_dim=row.text_dim,
             clip_dim=row.clip_dim,
-            counts=self.lib.catalog.counts(self.name),
+            counts=self.lib.item_counts(self.name),
             files=self.lib.catalog.file_count(self.name),
             created=row.created,
         )

@@ -260,15 +260,38 @@ class EmbeddedStore:
     def writing(self) -> contextlib.AbstractContextManager[Any]:
         return self.hold(True)
 
+    @contextlib.contextmanager
+    def reserve(self, note: str) -> Iterator[None]:
+        """Hold the store exclusive without opening it (for ``semsearch serve``, whose Chroma
+        server owns the directory meanwhile); fails at once if anyone holds it. Processes
+        that had it open reopen it afterwards."""
+        with self._mutex:
+            if self._depth:
+                raise StoreLocked("this process is using the store")
+            self._flock(EXCLUSIVE, False, None)
+            self._depth += 1
+            try:
+                self._note(note)
+                self.close_client()
+                yield
+            finally:
+                with contextlib.suppress(OSError):
+                    self.generation_path.write_text(uuid.uuid4().hex + "\n")
+                self._note("")
+                self._depth -= 1
+                self._unlock()
+
+    def close_client(self) -> None:
+        for system in [*self._retired, self._system]:
+            if system is not None:
+                with contextlib.suppress(Exception):
+                    system.stop()
+        self._retired.clear()
+        self._client, self._system, self._seen = None, None, None
+        self.version += 1
+
     def close(self) -> None:
         """Close the Chroma client (the next use reopens it)."""
         with self._mutex:
-            if self._depth:
-                return
-            for system in [*self._retired, self._system]:
-                if system is not None:
-                    with contextlib.suppress(Exception):
-                        system.stop()
-            self._retired.clear()
-            self._client, self._system, self._seen = None, None, None
-            self.version += 1
+            if not self._depth:
+                self.close_client()

@@ -95,6 +95,8 @@ class Ingester:
         self.clip_wanted = col.models.clip_model is not None
         self.lexical_dirty = False
         self.items_written = 0
+        self._claimed: dict[str, str] = {}  # record id -> the file that holds it in this run
+        self.gone: set[str] = set()
 
     def _text_changing(self) -> None:
         """Before the text space changes: the lexical index is stale until rebuilt."""
@@ -157,6 +159,7 @@ class Ingester:
             if sole:  # else pending items may be another writer's, still in flight
                 self._clean_pending()
         gone_by_sha: dict[str, str] = {known[p].sha256: p for p in gone}
+        self.gone = set(gone)
         moved_from: set[str] = set()
         self._process(todo, known, gone_by_sha, moved_from)
         with self.store.writing():
@@ -193,15 +196,21 @@ class Ingester:
         self.on_skip(path, reason)
 
     def _clean_pending(self) -> None:
-        """Vectors written by a run that died before recording them, whose items are unknown."""
-        leftovers = [p for p in self.catalog.pending(self.name)
-                     if self.catalog.item(self.name, p.item_id) is None]
+        """Chunks written by a run that died before recording them: of items the catalog does
+        not know, all of them; of known items, those beyond the chunk counts it recorded."""
+        pending = self.catalog.pending(self.name)
         for space, attr in (("text", "text_chunks"), ("clip", "clip_chunks")):
             col = self.store.get(self.name, space)
-            ids = [chroma_id(p.item_id, i) for p in leftovers for i in range(getattr(p, attr))]
+            ids: list[str] = []
+            for p in pending:
+                known = self.catalog.item(self.name, p.item_id)
+                start = getattr(known, attr) if known is not None else 0
+                ids += [chroma_id(p.item_id, i) for i in range(start, getattr(p, attr))]
             if col is not None and ids:
+                if space == "text":
+                    self._text_changing()
                 self.store.delete(col, ids)
-        self.catalog.clear_pending(self.name, [p.item_id for p in self.catalog.pending(self.name)])
+        self.catalog.clear_pending(self.name, [p.item_id for p in pending])
 
     # reading ---------------------------------------------------------------------------------
     def _prepare(self, stat: FileStat) -> Prepared:
@@ -276,6 +285,10 @@ class Ingester:
                 continue
             for problem in prep.read.problems:  # bad records of a good file count as skips
                 self._skip(*problem.removeprefix("skipping ").split(": ", 1))
+            if prep.kind == "records":
+                self._claim_ids(prep)
+            if not prep.read.items:
+                continue
             entry = Open(prep, self.catalog.items_of(self.name, prep.stat.path),
                          len(prep.read.items))
             for item in prep.read.items:
@@ -289,6 +302,26 @@ class Ingester:
         if queue:
             self._flush(queue, known, gone_by_sha, moved_from)
         self.progress(ProgressEvent("embed", len(todo), len(todo), None, self.items_written))
+
+    def _claim_ids(self, prep: Prepared) -> None:
+        """A record id names one item in the collection: a record whose id belongs to a
+        record of another file is skipped, not silently overwritten."""
+        assert prep.read is not None
+        path = prep.stat.path
+        owners = self.catalog.items_by_ids(self.name, [i.id for i in prep.read.items])
+        kept = []
+        for item in prep.read.items:
+            owner = self._claimed.get(item.id)
+            row = owners.get(item.id)
+            if owner is None and row is not None and row.path != path and row.path not in self.gone:
+                owner = row.path
+            if owner is not None and owner != path:
+                self._skip(f"{path}:{item.metadata.get('record', '?')}",
+                           f"id {item.id!r} is already used by {owner}")
+                continue
+            self._claimed[item.id] = path
+            kept.append(item)
+        prep.read.items = kept
 
     def _plan(self, item: Item) -> Planned:
         text_chunks: list[Chunk] = []

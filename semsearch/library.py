@@ -95,6 +95,15 @@ class Library:
             return self._writers.alone()
         return contextlib.nullcontext(True)
 
+    def item_counts(self, name: str) -> dict[str, int]:
+        """Items per modality: the catalog's, or the vector store's in server mode (other
+        clients write there too) and for a collection this catalog holds no items of."""
+        counts = self.catalog.counts(name)
+        if self.chroma_url or (not counts and self._has_store()):
+            with contextlib.suppress(StoreLocked):
+                counts = self.store.counts(name)
+        return counts
+
     def _has_store(self) -> bool:
         return bool(self.chroma_url) or (self.home / "chroma" / "chroma.sqlite3").exists()
 

@@ -70,14 +70,22 @@ def load_manifest(path: str | Path) -> Manifest:
     records = data.get("records", {})
     if not isinstance(models, dict) or not isinstance(records, dict):
         raise ConfigError(f"{path}: [models] and [records] must be tables")
+    def local(value: Any) -> Any:
+        """A model given as a relative file or folder path is relative to the manifest."""
+        if isinstance(value, str) and ("/" in value or value.endswith(".json")):
+            candidate = (path.parent / value).expanduser()
+            if candidate.exists():
+                return str(candidate.resolve())
+        return value
+
     return Manifest(
         name=name,
         sources=sources,
         include=_strings(data, "include", path),
         exclude=_strings(data, "exclude", path),
-        text_model=models.get("text"),
-        clip_model=models.get("clip"),
-        clip_pretrained=models.get("clip_pretrained"),
+        text_model=local(models.get("text")),
+        clip_model=local(models.get("clip")),
+        clip_pretrained=local(models.get("clip_pretrained")),
         id_field=records.get("id_field"),
         text_fields=_strings(records, "text_fields", path),
     )

@@ -294,6 +294,31 @@ class Store:
                 found.add(stem if dot and suffix == space else col.name)
             return sorted(found)
 
+    def counts(self, collection: str) -> dict[str, int]:
+        """Items per modality in the store (a text item has a chunk 0 in the text space)."""
+        out: dict[str, int] = {}
+        with self._hold(False):
+            text, clip = self.get(collection, "text"), self.get(collection, "clip")
+            for col in (c for c in (text, clip) if c is not None and is_external(c)):
+                got = col.get(include=["uris", "documents"])
+                for uri, doc in zip(got.get("uris") or [None] * len(got["ids"]),
+                                    got.get("documents") or [None] * len(got["ids"]),
+                                    strict=True):
+                    if col is text or (uri and not doc):
+                        key = "text" if col is text else "image"
+                        out[key] = out.get(key, 0) + 1
+                    elif text is None:
+                        out["text"] = out.get("text", 0) + 1
+            if clip is not None and not is_external(clip):
+                out["image"] = len(clip.get(where={"modality": "image"}, include=[])["ids"])
+            own = text if text is not None and not is_external(text) else None
+            if own is None and clip is not None and not is_external(clip) and text is None:
+                own = clip
+            if own is not None:
+                first = {"$and": [{"chunk": 0}, {"modality": "text"}]}
+                out["text"] = len(own.get(where=first, include=[])["ids"])
+        return {k: v for k, v in out.items() if v}
+
     def models_of(self, collection: str) -> tuple[ModelSpec, dict[str, int]] | None:
         """The models (and dimensions) a collection in the store was built with, read from
         its semsearch metadata or its embedding functions' configuration; None if absent."""

@@ -145,6 +145,7 @@ class OpenClipEmbedder(Embedder):
         model_obj.eval()
         self._model = model_obj
         self._preprocess = preprocess
+        self._pil_steps, self._mean, self._std = _split_preprocess(preprocess, torch)
         self._tokenizer = open_clip.get_tokenizer(arch)
         self._bpe = getattr(self._tokenizer, "encode", None)
         ctx = int(getattr(model_obj, "context_length", 77) or 77)
@@ -200,11 +201,57 @@ class OpenClipEmbedder(Embedder):
         return spans
 
     def prepare_image(self, image: Any) -> Any:
+        """The PIL steps only, as a uint8 HWC array; ToTensor and Normalize run per batch."""
+        if self._pil_steps is not None:
+            img = self._pil_steps(image)
+            if getattr(img, "mode", None) == "RGB":
+                return np.asarray(img, dtype=np.uint8)
         return self._preprocess(image)
+
+    def _to_float(self, images: np.ndarray) -> Any:
+        """uint8 (N, H, W, C) to normalised float (N, C, H, W): ToTensor then Normalize."""
+        torch = self._torch
+        x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+        return x.to(dtype=torch.get_default_dtype()).div(255).sub_(self._mean).div_(self._std)
 
     def embed_prepared(self, prepared: list[Any]) -> np.ndarray:
         if not prepared:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._torch.no_grad():
-            batch = self._torch.stack(prepared)
+            if all(isinstance(p, np.ndarray) for p in prepared):
+                batch = self._to_float(np.stack(prepared))
+            else:
+                batch = self._torch.stack([
+                    self._to_float(np.stack([p]))[0] if isinstance(p, np.ndarray) else p
+                    for p in prepared
+                ])
             return normalize(self._model.encode_image(batch).float().numpy())
+
+
+def _split_preprocess(preprocess: Any, torch: Any) -> tuple[Any, Any, Any]:
+    """open_clip's ``Compose([...PIL steps, ToTensor, Normalize])`` as (PIL steps, mean, std).
+
+    Reader threads then run only the PIL steps, and the float conversion runs once per batch:
+    each small torch op in a reader thread starts an OpenMP team that competes with the
+    model's threads, which on a 2-core machine cost 10-30 ms an image. (None, None, None) when
+    the transform has another shape: prepare_image then runs it whole.
+    """
+    from torchvision.transforms import Compose, Normalize, ToTensor
+
+    steps = list(getattr(preprocess, "transforms", []))
+    if not (isinstance(preprocess, Compose) and len(steps) >= 2
+            and type(steps[-2]).__call__ in (ToTensor.__call__, _maybe_to_tensor_call())
+            and isinstance(steps[-2], ToTensor) and isinstance(steps[-1], Normalize)):
+        return None, None, None
+    dtype = torch.get_default_dtype()
+    mean = torch.as_tensor(steps[-1].mean, dtype=dtype).view(1, -1, 1, 1)
+    std = torch.as_tensor(steps[-1].std, dtype=dtype).view(1, -1, 1, 1)
+    return Compose(steps[:-2]), mean, std
+
+
+def _maybe_to_tensor_call() -> Any:
+    try:
+        from open_clip.transform import MaybeToTensor
+    except ImportError:  # pragma: no cover - older open_clip
+        return None
+    return MaybeToTensor.__call__

@@ -51,7 +51,8 @@ class RecordsSource(Source):
             meta = clean_metadata(meta)
             meta.update(base)
             meta["record"] = line_no
-            meta["sha256"] = sha256(body)
+            meta["source_sha256"] = meta.get("sha256", "")  # the file's hash
+            meta["sha256"] = sha256(body)  # the record's text
             seen.add(item_id)
             items.append(
                 Item(item_id, "text", str(path), meta["sha256"], metadata=meta, text=body)

@@ -1,0 +1,225 @@
+"""What the terminal UI asks of the client, and what it remembers; no widgets here.
+
+A :class:`Request` is one question to the collection (search, more like this, recommend);
+:func:`execute` answers it with the same Python client the CLI uses. :class:`Taste` holds the
+likes and dislikes shown as chips.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import unquote, urlparse
+
+from ..errors import ConfigError
+from ..types import Hit, ResultType
+
+if TYPE_CHECKING:
+    from ..collection import Collection, Results
+
+RequestKind = Literal["search", "similar", "recommend"]
+Polarity = Literal["like", "unlike"]
+
+DEFAULT_K = 10
+MAX_K = 200
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic",
+                  ".heif"}
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf"}
+TYPE_LABELS: dict[str, str] = {"any": "both", "image": "images", "text": "texts"}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One question: ``search`` (text or an image path), ``similar`` (more like ``item``)
+    or ``recommend`` (from ``like``/``unlike``)."""
+
+    kind: RequestKind = "search"
+    text: str | None = None
+    image: str | None = None
+    item: str | None = None
+    item_label: str = ""
+    like: tuple[str, ...] = ()
+    unlike: tuple[str, ...] = ()
+    type: ResultType = "any"
+    k: int = DEFAULT_K
+    where: tuple[str, ...] = ()
+    seq: int = 0
+
+    def with_options(self, type: ResultType, k: int, where: Sequence[str]) -> Request:
+        return replace(self, type=type, k=k, where=tuple(where))
+
+    def title(self) -> str:
+        """What the results are, for the results pane's title."""
+        if self.kind == "similar":
+            return f"more like {self.item_label or self.item}"
+        if self.kind == "recommend":
+            return f"recommended from {plural(len(self.like), 'like')}, " \
+                   f"{plural(len(self.unlike), 'dislike')}"
+        if self.image:
+            return f"like the image {Path(self.image).name}"
+        return f"“{ellipsize(self.text or '', 40)}”"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def ellipsize(text: str, width: int) -> str:
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+
+def execute(col: Collection, req: Request) -> Results:
+    """Answer a request with the client (raises SemsearchError for anything it refuses)."""
+    where = list(req.where) or None
+    if req.kind == "similar":
+        assert req.item is not None
+        return col.similar(req.item, k=req.k, type=req.type, where=where)
+    if req.kind == "recommend":
+        return col.recommend(list(req.like), list(req.unlike), k=req.k, type=req.type,
+                             where=where)
+    if req.image:
+        return col.search(image=req.image, type=req.type, k=req.k, where=where)
+    return col.search(req.text, type=req.type, k=req.k, where=where)
+
+
+# the query bar -------------------------------------------------------------------------------
+def path_in_query(text: str) -> str | None:
+    """The path a query stands for, if it is one: typed, pasted or dropped onto the terminal
+    (quoted, ``file://`` URL, backslash-escaped spaces). None for ordinary text."""
+    s = text.strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        s = s[1:-1]
+    if s.startswith("file://"):
+        s = unquote(urlparse(s).path)
+    elif os.name != "nt" and "\\" in s:
+        s = re.sub(r"\\(.)", r"\1", s)
+    if not s or "\n" in s:
+        return None
+    suffix = Path(s).suffix.lower()
+    looks_like_path = s.startswith(("/", "~", "./", "../", ".\\")) or re.match(r"^[A-Za-z]:\\", s)
+    if suffix not in IMAGE_SUFFIXES | TEXT_SUFFIXES:
+        return None
+    p = Path(s).expanduser()
+    if p.is_file():
+        return str(p.resolve())
+    if looks_like_path or (" " not in s and "/" in s):
+        raise ConfigError(f"no such file: {s}")
+    return None
+
+
+def search_request(text: str) -> Request | None:
+    """The request the query bar's text makes: an image path searches by the image, a text
+    file's path finds items like it, anything else is a text query. None when empty."""
+    if not text.strip():
+        return None
+    path = path_in_query(text)
+    if path is None:
+        return Request("search", text=text.strip())
+    if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+        return Request("search", image=path)
+    return Request("similar", item=path, item_label=Path(path).name)
+
+
+def parse_k(text: str) -> int:
+    try:
+        k = int(text.strip())
+    except ValueError:
+        return DEFAULT_K
+    return max(1, min(MAX_K, k))
+
+
+def parse_filters(text: str) -> list[str]:
+    """``year<1960 author="Ernest Hemingway"`` -> ``["year<1960", "author=Ernest Hemingway"]``
+    (shell-style quoting; commas between filters are fine too)."""
+    try:
+        parts = shlex.split(text.replace(",", " ") if '"' not in text and "'" not in text
+                            else text)
+    except ValueError as e:
+        raise ConfigError(f"bad filters {text!r}: {e}") from e
+    from ..query import parse_where
+
+    parse_where(parts)  # one clear error now rather than from the search
+    return parts
+
+
+# likes and dislikes --------------------------------------------------------------------------
+@dataclass
+class Chip:
+    ref: str  # item id
+    label: str
+    polarity: Polarity
+
+
+@dataclass
+class Taste:
+    """Likes and dislikes so far, in the order given; liking a disliked item flips it."""
+
+    chips: list[Chip] = field(default_factory=list)
+
+    def add(self, ref: str, label: str, polarity: Polarity) -> bool:
+        """Returns False when the item already had that polarity."""
+        for chip in self.chips:
+            if chip.ref == ref:
+                if chip.polarity == polarity:
+                    return False
+                self.chips.remove(chip)
+                break
+        self.chips.append(Chip(ref, label, polarity))
+        return True
+
+    def remove(self, ref: str) -> Chip | None:
+        for chip in self.chips:
+            if chip.ref == ref:
+                self.chips.remove(chip)
+                return chip
+        return None
+
+    def clear(self) -> None:
+        self.chips.clear()
+
+    @property
+    def likes(self) -> list[str]:
+        return [c.ref for c in self.chips if c.polarity == "like"]
+
+    @property
+    def unlikes(self) -> list[str]:
+        return [c.ref for c in self.chips if c.polarity == "unlike"]
+
+    def __len__(self) -> int:
+        return len(self.chips)
+
+
+# showing hits --------------------------------------------------------------------------------
+def display_path(path: str, root: Path | None) -> str:
+    """Relative to ``root`` (default: the working directory) when below it; else with ``~``."""
+    base = root if root is not None else Path.cwd()
+    try:
+        rel = Path(path).resolve().relative_to(base.resolve())
+        return rel.as_posix()
+    except (ValueError, OSError):
+        pass
+    home = str(Path.home())
+    if path.startswith(home + os.sep):
+        return "~" + path[len(home):]
+    return path
+
+
+def hit_label(hit: Hit, root: Path | None) -> str:
+    if hit.path and hit.id == hit.path:
+        return display_path(hit.path, root)
+    return hit.id
+
+
+def ref_label(ref: str, root: Path | None) -> str:
+    return display_path(ref, root) if os.path.isabs(ref) else ref
+
+
+def image_size(hit: Hit) -> str:
+    w, h = hit.metadata.get("width"), hit.metadata.get("height")
+    return f"{w}×{h}" if w and h else ""

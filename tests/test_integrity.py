@@ -1,0 +1,108 @@
+"""Edge cases of item identity and crash recovery: shared record ids, orphan chunks,
+manifest-relative model paths."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from helpers import TINY_CLIP, catalog_items, check_consistent, items_in, long_markdown, write
+
+from semsearch.library import Library
+from semsearch.manifest import load_manifest
+from semsearch.store import chroma_id
+
+
+def test_record_id_used_by_two_files_is_skipped_not_overwritten(lib: Library, tmp_path: Path):
+    first = write(tmp_path / "src" / "a.jsonl", json.dumps({"id": "r1", "text": "apples"}) + "\n")
+    second = write(
+        tmp_path / "src" / "b.jsonl",
+        json.dumps({"id": "r1", "text": "bananas"}) + "\n"
+        + json.dumps({"id": "r2", "text": "cherries"}) + "\n",
+    )
+    col = lib.collection("rec", clip_model="none")
+    skips: list[tuple[str, str]] = []
+    col.ingest([first], id_field="id")
+    summary = col.ingest([second], id_field="id", on_skip=lambda p, r: skips.append((p, r)))
+
+    assert skips == [(f"{second}:1", f"id 'r1' is already used by {first}")]
+    assert summary.skipped == 1
+    items = catalog_items(lib, "rec")
+    assert items["r1"][0] == str(first)  # the first file keeps its record
+    assert items["r2"][0] == str(second)
+    texts = {i: rows[0].document for i, rows in items_in(lib, "rec", "text").items()}
+    assert texts == {"r1": "apples", "r2": "cherries"}
+    check_consistent(lib, "rec")
+
+
+def test_record_id_moves_with_its_file(lib: Library, tmp_path: Path):
+    src = tmp_path / "src"
+    first = write(src / "a.jsonl", json.dumps({"id": "r1", "text": "apples"}) + "\n")
+    col = lib.collection("rec", clip_model="none")
+    col.ingest([src], id_field="id")
+    shutil.move(first, src / "renamed.jsonl")
+    summary = col.ingest([src], id_field="id")
+    assert (summary.moved, summary.skipped, summary.items) == (1, 0, 0)
+    assert catalog_items(lib, "rec")["r1"][0] == str(src / "renamed.jsonl")
+    check_consistent(lib, "rec")
+
+
+def test_chunks_written_but_never_recorded_are_cleaned(lib: Library, tmp_path: Path):
+    """A run died after writing more chunks for a known item than the catalog records."""
+    doc = write(tmp_path / "src" / "notes.md", "short note about bread")
+    col = lib.collection("orph", clip_model=TINY_CLIP, clip_pretrained="none")
+    col.ingest([doc])
+    item = str(doc)
+    assert catalog_items(lib, "orph")[item][1:] == (1, 1)
+    # what a killed run leaves: the item listed as pending with 4 chunks, and those written
+    lib.catalog.add_pending("orph", [(item, 4, 4)])
+    for space in ("text", "clip"):
+        c = lib.store.get("orph", space)
+        got = c.get(ids=[chroma_id(item, 0)], include=["embeddings", "metadatas"])
+        c.upsert(ids=[chroma_id(item, n) for n in (1, 2, 3)],
+                 embeddings=[got["embeddings"][0]] * 3,
+                 metadatas=[{**got["metadatas"][0], "chunk": n} for n in (1, 2, 3)])
+    doc.unlink()  # and the file is gone before the next run
+    summary = col.ingest([tmp_path / "src"])
+    assert summary.removed == 1
+    for space in ("text", "clip"):
+        assert lib.store.get("orph", space).count() == 0
+    check_consistent(lib, "orph")
+
+
+def test_orphans_cleaned_when_file_changed_to_fewer_chunks(lib: Library, tmp_path: Path):
+    doc = write(tmp_path / "src" / "long.md", long_markdown(2))
+    col = lib.collection("orph", clip_model="none")
+    col.ingest([doc])
+    before = catalog_items(lib, "orph")[str(doc)][1]
+    assert before >= 2
+    lib.catalog.add_pending("orph", [(str(doc), before + 3, 0)])
+    c = lib.store.get("orph", "text")
+    got = c.get(ids=[chroma_id(str(doc), 0)], include=["embeddings", "metadatas"])
+    extra = range(before, before + 3)
+    c.upsert(ids=[chroma_id(str(doc), n) for n in extra],
+             embeddings=[got["embeddings"][0]] * 3,
+             metadatas=[{**got["metadatas"][0], "chunk": n} for n in extra])
+    write(doc, "now a single short paragraph")
+    col.ingest([doc])
+    assert catalog_items(lib, "orph")[str(doc)][1] == 1
+    check_consistent(lib, "orph")
+
+
+def test_manifest_model_paths_are_relative_to_the_manifest(tmp_path: Path):
+    folder = tmp_path / "collections"
+    folder.mkdir()
+    shutil.copy(TINY_CLIP, folder / "tiny.json")
+    manifest = write(folder / "m.toml", '\n'.join([
+        'sources = ["../docs"]',
+        '[models]',
+        'clip = "tiny.json"',
+        'clip_pretrained = "none"',
+        'text = "sentence-transformers/all-MiniLM-L6-v2"',
+    ]))
+    m = load_manifest(manifest)
+    assert m.clip_model == str((folder / "tiny.json").resolve())
+    assert m.text_model == "sentence-transformers/all-MiniLM-L6-v2"
+    assert m.sources == [(tmp_path / "docs").resolve()]
+    assert m.name == "m"
