@@ -80,6 +80,7 @@ class Collection:
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
         prune: Sequence[str | os.PathLike[str]] = (),
+        truncate: bool = False,
         on_skip: Callable[[str, str], None] | None = None,
         progress: Callable[[ProgressEvent], None] | None = None,
         shard: str | tuple[int, int] | None = None,
@@ -87,7 +88,8 @@ class Collection:
         """Add, update, move and remove items so the collection matches ``paths``.
 
         ``prune``: folders whose catalogued files are removed when not found now (a
-        manifest's sources); each path given is pruned too. ``shard``: ``"I/N"`` or (I, N),
+        manifest's sources); each path given is pruned too. ``truncate``: embed only the
+        first window of each text instead of chunking all of it. ``shard``: ``"I/N"`` or (I, N),
         this run's share of the files (see :mod:`semsearch.shard`).
         """
         from .ingest import Ingester
@@ -97,7 +99,7 @@ class Collection:
 
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
-        options = ReadOptions(id_field, tuple(text_fields or ()))
+        options = ReadOptions(id_field, tuple(text_fields or ()), truncate)
         with self.lib.write_lock():
             if not self.exists:
                 self.lib.catalog.create_collection(self.name, self.models)
@@ -125,6 +127,11 @@ class Collection:
             )
         )
         files = self.lib.catalog.files(self.name)
+        if not files and self.lib.item_counts(self.name):
+            raise ConfigError(
+                f"collection {self.name!r} holds items this data directory has no files for "
+                "(built by another client or by plain Chroma); reindex would only delete them"
+            )
         groups: dict[str, list[str]] = {}
         for path, row in files.items():
             groups.setdefault(row.options or "", []).append(path)
@@ -146,7 +153,7 @@ class Collection:
         for raw_options, paths in groups.items():
             opts = ReadOptions.from_json(raw_options)
             s = self.ingest(paths, id_field=opts.id_field, text_fields=opts.text_fields,
-                            on_skip=on_skip, progress=progress)
+                            truncate=opts.truncate, on_skip=on_skip, progress=progress)
             for key in ("added", "skipped", "items", "seconds"):
                 setattr(total, key, getattr(total, key) + getattr(s, key))
             total.skipped_files += s.skipped_files

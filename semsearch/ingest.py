@@ -174,7 +174,7 @@ class Ingester:
     def _unchanged(self, row: FileRow, stat: FileStat) -> bool:
         if row.size != stat.size or row.mtime_ns != stat.mtime_ns:
             return False
-        return not (row.kind == "records" and row.options != self.options.to_json())
+        return row.options == self.options.for_kind(row.kind)
 
     def _load_models(self, todo: list[FileStat]) -> None:
         kinds = {source_for(Path(s.path)).kind for s in todo}  # type: ignore[union-attr]
@@ -338,6 +338,8 @@ class Ingester:
                 )
         elif item.modality == "image" and self.clip is not None:
             clip_chunks = [Chunk(0, 0, 0, "")]
+        if self.options.truncate:
+            text_chunks, clip_chunks = text_chunks[:1], clip_chunks[:1]
         return Planned(item, text_chunks, clip_chunks,
                        [None] * len(text_chunks), [None] * len(clip_chunks))
 
@@ -497,7 +499,7 @@ class Ingester:
         if self.clip is not None:
             spaces.add("clip")
         row = FileRow(prep.stat.path, prep.stat.size, prep.stat.mtime_ns, prep.sha, prep.kind,
-                      self.options.to_json() if prep.kind == "records" else "",
+                      self.options.for_kind(prep.kind),
                       ",".join(sorted(spaces)))
         self.catalog.record_file(db, self.name, row, [p.item.id for p in entry.plans])
         if prep.stat.path in known:

@@ -106,3 +106,25 @@ def test_manifest_model_paths_are_relative_to_the_manifest(tmp_path: Path):
     assert m.text_model == "sentence-transformers/all-MiniLM-L6-v2"
     assert m.sources == [(tmp_path / "docs").resolve()]
     assert m.name == "m"
+
+
+def test_truncate_keeps_only_the_first_window_and_is_remembered(lib: Library, tmp_path: Path):
+    doc = write(tmp_path / "src" / "long.md", long_markdown(4))
+    col = lib.collection("trunc", clip_model=TINY_CLIP, clip_pretrained="none")
+    col.ingest([doc])
+    chunked = catalog_items(lib, "trunc")[str(doc)]
+    assert chunked[1] > 1 and chunked[2] > 1
+    first = items_in(lib, "trunc", "text")[str(doc)][0].embedding
+
+    summary = col.ingest([doc], truncate=True)  # other options: the file is re-embedded
+    assert summary.updated == 1
+    assert catalog_items(lib, "trunc")[str(doc)][1:] == (1, 1)
+    rows = items_in(lib, "trunc", "text")[str(doc)]
+    assert len(rows) == 1
+    # the first window is what sentence-transformers sees when it truncates
+    model = col.text_embedder()
+    assert abs(float(rows[0].embedding @ first) - 1.0) < 1e-5
+    direct = model._model.encode([long_markdown(4)], normalize_embeddings=True)[0]
+    assert float(direct @ rows[0].embedding) > 0.999
+    assert col.ingest([doc], truncate=True).unchanged == 1
+    check_consistent(lib, "trunc")

@@ -29,16 +29,29 @@ class Item:
 class ReadOptions:
     id_field: str | None = None
     text_fields: tuple[str, ...] = ()
+    #: embed only the first window of each text (how sentence-transformers truncates)
+    truncate: bool = False
 
     def to_json(self) -> str:
-        return json.dumps({"id_field": self.id_field, "text_fields": list(self.text_fields)})
+        d: dict[str, Any] = {"id_field": self.id_field, "text_fields": list(self.text_fields)}
+        if self.truncate:
+            d["truncate"] = True
+        return json.dumps(d)
+
+    def for_kind(self, kind: str) -> str:
+        """What a file of ``kind`` records of these options: what changes its vectors."""
+        if kind == "records":
+            return self.to_json()
+        if kind == "text" and self.truncate:
+            return json.dumps({"truncate": True})
+        return ""
 
     @classmethod
     def from_json(cls, raw: str | None) -> ReadOptions:
         if not raw:
             return cls()
         d = json.loads(raw)
-        return cls(d.get("id_field"), tuple(d.get("text_fields") or ()))
+        return cls(d.get("id_field"), tuple(d.get("text_fields") or ()), bool(d.get("truncate")))
 
 
 @dataclass
