@@ -2,14 +2,17 @@
 """Retrieval quality on a BEIR dataset, through semsearch's public Python client.
 
     python scripts/eval_beir.py ../shared/data/scifact [--split train|test] [--home PATH]
-                                [--keep] [--json] [--exact]
+                                [--keep] [--json] [--mode dense,hybrid,lexical]
+                                [--first-chunk] [--exact] [--threads N]
 
 DIR holds ``corpus.jsonl`` (``_id``, ``title``, ``text``), ``queries.jsonl`` (``_id``,
 ``text``) and ``qrels/SPLIT.tsv`` (header ``query-id corpus-id score``).
 
 The corpus goes into a text-only collection (the default all-MiniLM-L6-v2 text model) with
 ``_id`` as item id and ``title`` + " " + ``text`` as the embedded text (BEIR's convention);
-every query of the qrels split is run with ``col.search(q, type="text", k=100)``.
+every query of the qrels split is run with ``col.search(q, type="text", k=100, mode=M)``
+for each ``--mode`` M (default ``dense``: the published figures are dense retrieval;
+``hybrid``, semsearch's default, fuses BM25).
 
 Metrics follow BEIR / pytrec_eval (trec_eval ``ndcg_cut``, ``recall``) and BEIR's MRR@k:
 graded gain = qrel score, log2 discount, ideal DCG from the qrels; only queries in the qrels
@@ -19,6 +22,8 @@ With ``--home`` the collection stays; running again with the same home reuses it
 incremental: an unchanged corpus file costs a stat). Without ``--home`` a temporary home is
 used and removed at the end unless ``--keep``.
 
+``--first-chunk`` adds a dense search restricted to each document's first chunk
+(``where={"chunk": 0}``): the published protocol, documents truncated at the model's window.
 ``--exact`` adds diagnostics from the vectors the collection stored (not part of the public
 API): brute-force rankings with numpy, (a) best chunk per document, as semsearch ranks but
 without HNSW; (b) first chunk only; (c) the published protocol, each document embedded once
@@ -154,8 +159,8 @@ class Status:
 class Heartbeat:
     """Elapsed time while a long call runs (ingest reports progress per file only)."""
 
-    def __init__(self, status: Status, label: str) -> None:
-        self.status, self.label = status, label
+    def __init__(self, status: Status, label: str, items: int = 0) -> None:
+        self.status, self.label, self.items = status, label, items
         self.stage = "starting"
         self.started = time.perf_counter()
         self._stop = threading.Event()
@@ -178,7 +183,9 @@ class Heartbeat:
         if ev.stage == "scan":
             self.stage = f"scanned {ev.done} file(s)"
         elif ev.stage == "embed":
-            self.stage = f"reading and embedding file {ev.done}/{ev.total}"
+            of = f"/{self.items}" if self.items else ""
+            self.stage = (f"file {min(ev.done + 1, ev.total)}/{ev.total}, "
+                          f"{getattr(ev, 'items', 0)}{of} items written")
         elif ev.stage == "done":
             self.stage = "done"
         elapsed = time.perf_counter() - self.started
@@ -190,18 +197,20 @@ def stored_text_vectors(lib: Any, name: str) -> tuple[list[str], list[int], Any]
     """Every vector of the collection's text space: (item ids, chunk indexes, matrix)."""
     import numpy as np
 
-    space = lib.store.get(name, "text")
-    total = space.count()
     ids: list[str] = []
     chunks: list[int] = []
     rows: list[Any] = []
     step = min(lib.store.max_batch, 5000)
-    for offset in range(0, total, step):
-        got = space.get(include=["embeddings", "metadatas"], limit=step, offset=offset)
-        for cid, meta, vec in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True):
-            ids.append(str(meta.get("item_id") or cid.rsplit("#", 1)[0]))
-            chunks.append(int(meta.get("chunk", 0)))
-            rows.append(vec)
+    with lib.store.reading():
+        space = lib.store.get(name, "text")
+        total = space.count()
+        for offset in range(0, total, step):
+            got = space.get(include=["embeddings", "metadatas"], limit=step, offset=offset)
+            for cid, meta, vec in zip(got["ids"], got["metadatas"], got["embeddings"],
+                                      strict=True):
+                ids.append(str(meta.get("item_id") or cid.rsplit("#", 1)[0]))
+                chunks.append(int(meta.get("chunk", 0)))
+                rows.append(vec)
     return ids, chunks, np.asarray(rows, dtype=np.float32)
 
 
@@ -220,7 +229,7 @@ def top_items(sims: Any, items: Sequence[str], k: int) -> list[list[str]]:
 
 def exact_diagnostics(
     lib: Any, col: Any, corpus: Path, fields: Sequence[str], qids: list[str],
-    qtexts: list[str], qrels: Qrels, engine: Run, status: Status,
+    qtexts: list[str], qrels: Qrels, engine: Run | None, status: Status,
 ) -> dict[str, Any]:
     import numpy as np
 
@@ -269,6 +278,8 @@ def exact_diagnostics(
     }
     for name, ranked in runs.items():
         out[name] = evaluate(qrels, dict(zip(qids, ranked, strict=True)))
+    if engine is None:  # no dense run to compare with
+        return out
     exact = dict(zip(qids, runs["exact_best_chunk"], strict=True))
     same10 = sum(engine.get(q, [])[:10] == exact[q][:10] for q in qids)
     overlap100 = sum(len(set(engine.get(q, [])) & set(exact[q])) / max(1, len(exact[q]))
@@ -301,6 +312,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="also print one JSON line on stdout")
     ap.add_argument("--exact", action="store_true",
                     help="also rank by brute force over the stored vectors (diagnostics)")
+    ap.add_argument("--mode", default="dense",
+                    help="search mode(s), comma-separated: dense, hybrid, lexical (dense); "
+                    "the first one is the headline figure")
+    ap.add_argument("--first-chunk", action="store_true",
+                    help="also search first chunks only (dense, where chunk=0): the published "
+                    "protocol, documents truncated at the model's window")
     ap.add_argument("--threads", type=int, default=0,
                     help="torch CPU threads (default: torch's own choice)")
     args = ap.parse_args(argv)
@@ -323,6 +340,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    modes = [m.strip() for m in args.mode.split(",") if m.strip()]
+    bad = [m for m in modes if m not in ("dense", "hybrid", "lexical")]
+    if bad or not modes:
+        print(f"error: bad --mode {args.mode!r}; use dense, hybrid, lexical", file=sys.stderr)
+        return 2
     fields = ["title", "text"]
     qrels = read_qrels(qrels_file)
     queries = {str(q["_id"]): str(q.get("text", "")) for q in read_jsonl(queries_file)}
@@ -343,7 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             reused = col.exists
             skipped: list[str] = []
             started = time.perf_counter()
-            with Heartbeat(status, f"ingest {corpus.name}") as beat:
+            with corpus.open("rb") as f:
+                n_docs = sum(1 for line in f if line.strip())
+            with Heartbeat(status, f"ingest {corpus.name}", n_docs) as beat:
                 summary = col.ingest(
                     [corpus], id_field="_id", text_fields=fields,
                     on_skip=lambda path, why: skipped.append(f"{path}: {why}"),
@@ -362,22 +386,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             col.text_embedder()  # load the model outside the timed query loop
             load_s = time.perf_counter() - started
 
-            run: Run = {}
-            started = time.perf_counter()
-            for n, qid in enumerate(qids, start=1):
-                hits = col.search(queries[qid], type="text", k=K_SEARCH)
-                run[qid] = [h.id for h in hits]  # engine order (scores are rounded)
-                if n % 25 == 0 or n == len(qids):
-                    rate = n / max(1e-9, time.perf_counter() - started)
-                    status.show(f"queries: {n}/{len(qids)} ({rate:.1f}/s)")
-            query_s = time.perf_counter() - started
-            qps = len(qids) / max(1e-9, query_s)
-            status.end(f"queries: {len(qids)} in {query_s:.1f}s ({qps:.1f}/s)")
+            runs: dict[str, Run] = {}
+            rates: dict[str, float] = {}
+            searches = [(m, m, None) for m in modes]
+            if args.first_chunk:
+                searches.append(("first_chunk", "dense", {"chunk": 0}))
+            for label, mode, where in searches:
+                run: Run = {}
+                started = time.perf_counter()
+                for n, qid in enumerate(qids, start=1):
+                    hits = col.search(queries[qid], type="text", k=K_SEARCH, mode=mode,
+                                      where=where)
+                    run[qid] = [h.id for h in hits]  # engine order (scores are rounded)
+                    if n % 25 == 0 or n == len(qids):
+                        rate = n / max(1e-9, time.perf_counter() - started)
+                        status.show(f"queries ({label}): {n}/{len(qids)} ({rate:.1f}/s)")
+                query_s = time.perf_counter() - started
+                rates[label] = len(qids) / max(1e-9, query_s)
+                runs[label] = run
+                status.end(f"queries ({label}): {len(qids)} in {query_s:.1f}s "
+                           f"({rates[label]:.1f}/s)")
+            run = runs[modes[0]]
+            qps = rates[modes[0]]
 
             scores = evaluate(qrels, run)
             result = {
                 "dataset": folder.resolve().name,
                 "split": args.split,
+                "mode": modes[0],
                 "queries": len(qrels),
                 "documents": info.counts.get("text", 0),
                 "model": col.models.text_model,
@@ -390,10 +426,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "torch_threads": torch_threads(),
                 "home": str(home),
             }
+            result["runs"] = {
+                label: {**evaluate(qrels, r), "queries_per_second": round(rates[label], 1)}
+                for label, r in runs.items()
+            }
             if args.exact:
                 qtexts = [queries[q] for q in qids]
                 result["exact"] = exact_diagnostics(
-                    lib, col, corpus, fields, qids, qtexts, qrels, run, status)
+                    lib, col, corpus, fields, qids, qtexts, qrels, runs.get("dense"), status)
     finally:
         if temp and not args.keep:
             shutil.rmtree(home, ignore_errors=True)
@@ -409,7 +449,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def print_table(r: dict[str, Any]) -> None:
     title = (f"{r['dataset']} ({r['split']}, {r['queries']} queries, {r['documents']} docs, "
              f"{r['model']})")
-    rows = [("semsearch (HNSW, best chunk)", r)]
+    labels = {"dense": "semsearch dense (HNSW, best chunk)",
+              "hybrid": "semsearch hybrid (dense + BM25, RRF)",
+              "lexical": "semsearch lexical (BM25)",
+              "first_chunk": "semsearch dense, where chunk=0"}
+    rows = [(labels[k], v) for k, v in r["runs"].items()]
     for key, label in (("exact_best_chunk", "exact, best chunk"),
                        ("exact_first_chunk", "exact, first chunk only"),
                        ("exact_truncated_256", "exact, truncated at 256 (published)")):
@@ -417,21 +461,24 @@ def print_table(r: dict[str, Any]) -> None:
             rows.append((label, r["exact"][key]))
     width = max(len(label) for label, _ in rows)
     print(title)
-    print(f"{'':{width}}  " + "  ".join(f"{m:>10}" for m in METRICS))
+    print(f"{'':{width}}  " + "  ".join(f"{m:>10}" for m in METRICS) + "     q/s")
     for label, s in rows:
-        print(f"{label:{width}}  " + "  ".join(f"{s[m]:>10.4f}" for m in METRICS))
+        qps = f"{s['queries_per_second']:>8.1f}" if "queries_per_second" in s else ""
+        print(f"{label:{width}}  " + "  ".join(f"{s[m]:>10.4f}" for m in METRICS) + qps)
     how = "reused, nothing embedded" if r["ingest_reused"] else (
         f"{r['ingest_items_embedded']} items embedded")
     print(f"ingest {r['ingest_seconds']:.1f}s ({how}); "
-          f"queries {r['queries_per_second']:.1f}/s (k={K_SEARCH}); "
+          f"queries ({r['mode']}) {r['queries_per_second']:.1f}/s (k={K_SEARCH}); "
           f"model load {r['model_load_seconds']:.1f}s; torch threads {r['torch_threads']}")
     if "exact" in r:
         e = r["exact"]
-        h = e["hnsw_vs_exact"]
-        print(f"{e['chunks']} chunks for {e['documents']} docs "
-              f"({e['multi_chunk_documents']} docs longer than one window); HNSW vs exact: "
-              f"same top-10 for {h['same_top10']:.1%} of queries, "
-              f"top-100 overlap {h['mean_overlap@100']:.1%}")
+        line = (f"{e['chunks']} chunks for {e['documents']} docs "
+                f"({e['multi_chunk_documents']} docs longer than one window)")
+        if "hnsw_vs_exact" in e:
+            h = e["hnsw_vs_exact"]
+            line += (f"; dense HNSW vs exact: same top-10 for {h['same_top10']:.1%} of "
+                     f"queries, top-100 overlap {h['mean_overlap@100']:.1%}")
+        print(line)
 
 
 if __name__ == "__main__":

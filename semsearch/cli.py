@@ -130,6 +130,10 @@ def ingest(
         str | None, typer.Option("--text-field", help="Records: fields to embed, F1,F2.")
     ] = None,
     include: Annotated[list[str] | None, typer.Option("--include", help="Glob to keep.")] = None,
+    truncate: Annotated[
+        bool,
+        typer.Option("--truncate", help="Embed only the first window of each text, no chunks."),
+    ] = False,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Glob to skip.")] = None,
     text_model: TextModelOpt = None,
     clip_model: ClipModelOpt = None,
@@ -170,7 +174,7 @@ def ingest(
             with progress_bar(sys.stderr.isatty()) as progress:
                 summary = col.ingest(
                     targets, id_field=id_field, text_fields=_split_fields(text_field),
-                    include=inc, exclude=exc, prune=prune, on_skip=print_skip,
+                    include=inc, exclude=exc, prune=prune, truncate=truncate, on_skip=print_skip,
                     progress=progress, shard=shard,
                 )
         for warning in summary.warnings:
@@ -325,16 +329,38 @@ def reindex(
                        f"{summary.line()}")
 
 
-from . import cli_recommend  # noqa: E402,F401 - registers similar, recommend and profile
+# registered onto `app` when imported: similar, recommend and profile; tui
+from . import cli_recommend, cli_tui  # noqa: E402,F401
 from .cli_server import install as _server_cli  # noqa: E402
 
 _server_cli(app)  # `serve`, and --chroma-url on every command (keep after all commands)
 
 
+#: commands that never write to the vector store: they may skip interpreter teardown
+FAST_EXIT = {"search", "similar", "recommend", "info", "collections", "profile"}
+
+
 def main() -> Any:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     _server_cli(app)  # commands registered late get --chroma-url too
-    return app()
+    try:
+        app()
+    except SystemExit as e:
+        code = e.code
+    else:
+        code = 0
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
+    if command in FAST_EXIT and not os.environ.get("SEMSEARCH_SLOW_EXIT"):
+        # Once torch is loaded, interpreter teardown takes seconds (measured: about 3 s on
+        # 2 cores). A read-only command has nothing left to save: run the exit hooks, flush,
+        # and leave at once.
+        import atexit
+
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,6 +29,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,6 +46,8 @@ SHARED = 1
 EXCLUSIVE = 2
 #: the lock holder's description starts with this while ``semsearch serve`` runs
 SERVE = "semsearch serve"
+#: seconds to wait for the store lock before saying so (a flush or a query is shorter)
+QUIET_WAIT = 2.0
 
 _chroma_lock = threading.Lock()
 
@@ -183,19 +186,32 @@ class EmbeddedStore:
             self.home.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         op = fcntl.LOCK_SH if mode == SHARED else fcntl.LOCK_EX
-        try:
-            fcntl.flock(self._fd, op | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = self.holder()
-            if holder.startswith(SERVE):
-                raise StoreLocked(served_hint(holder)) from None
-            if not wait:
-                raise StoreLocked(
-                    f"the store is being written by {holder}; try again later"
-                ) from None
-            if on_wait:
-                on_wait(f"waiting for {holder} to finish writing the store...")
-            fcntl.flock(self._fd, op)
+        quiet_until = time.monotonic() + QUIET_WAIT
+        checked = False
+        while True:
+            try:
+                fcntl.flock(self._fd, op | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                pass
+            if not checked:
+                checked = True
+                holder = self.holder()
+                if holder.startswith(SERVE):
+                    raise StoreLocked(served_hint(holder))
+                if not wait:
+                    raise StoreLocked(f"the store is being written by {holder}; try again later"
+                                      if mode == SHARED else
+                                      "the store is in use by another semsearch process; "
+                                      "try again later")
+            if time.monotonic() >= quiet_until:  # one flush takes less, usually
+                if on_wait:
+                    on_wait(f"waiting for {self.holder()} to finish writing the store..."
+                            if mode == SHARED else
+                            "waiting for other semsearch processes to finish with the store...")
+                fcntl.flock(self._fd, op)
+                break
+            time.sleep(0.02)
         self._mode = mode
 
     def _note(self, text: str) -> None:
@@ -268,7 +284,13 @@ class EmbeddedStore:
         with self._mutex:
             if self._depth:
                 raise StoreLocked("this process is using the store")
-            self._flock(EXCLUSIVE, False, None)
+            try:
+                self._flock(EXCLUSIVE, False, None)
+            except StoreLocked as e:
+                if SERVE in str(e):
+                    raise
+                raise StoreLocked("the store is in use by another semsearch process (a query "
+                                  "or a write); try again in a moment") from None
             self._depth += 1
             try:
                 self._note(note)

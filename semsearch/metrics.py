@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 Qrels = Mapping[str, Mapping[str, int]]
 Run = Mapping[str, Sequence[str]]
@@ -48,8 +48,10 @@ def hit_at(ranked: Sequence[str], rels: Mapping[str, int], k: int) -> float:
     return 1.0 if any(rels.get(d, 0) > 0 for d in ranked[:k]) else 0.0
 
 
-MEASURES = {"ndcg": ndcg_at, "recall": recall_at, "precision": precision_at, "mrr": mrr_at,
-            "hit": hit_at}
+Measure = Callable[[Sequence[str], Mapping[str, int], int], float]
+MEASURES: dict[str, Measure] = {
+    "ndcg": ndcg_at, "recall": recall_at, "precision": precision_at, "mrr": mrr_at, "hit": hit_at,
+}
 
 
 def evaluate(qrels: Qrels, run: Run, measures: Sequence[str]) -> dict[str, float]:
@@ -57,16 +59,16 @@ def evaluate(qrels: Qrels, run: Run, measures: Sequence[str]) -> dict[str, float
 
     ``measures`` are names like ``"ndcg@10"``, ``"recall@100"``, ``"mrr@10"``, ``"hit@5"``.
     """
-    parsed = []
+    parsed: list[tuple[str, Measure, int]] = []
     for m in measures:
-        name, _, cut = m.partition("@")
-        if name not in MEASURES or not cut.isdigit():
+        name, _, depth = m.partition("@")
+        if name not in MEASURES or not depth.isdigit():
             raise ValueError(f"unknown measure {m!r}; use e.g. ndcg@10, recall@100, mrr@10")
-        parsed.append((m, MEASURES[name], int(cut)))
+        parsed.append((m, MEASURES[name], int(depth)))
     totals = dict.fromkeys(measures, 0.0)
     for qid, rels in qrels.items():
         ranked = run.get(qid, [])
-        for m, fn, cut in parsed:
-            totals[m] += fn(ranked, rels, cut)
+        for m, fn, k in parsed:
+            totals[m] += fn(ranked, rels, k)
     n = max(1, len(qrels))
     return {m: v / n for m, v in totals.items()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,8 +40,13 @@ def chroma_command() -> list[str]:
             "sys.argv[0] = 'chroma'; sys.exit(app())"]
 
 
+WILDCARDS = {"", "0.0.0.0", "::", "[::]"}
+
+
 def server_url(host: str, port: int) -> str:
-    shown = f"[{host}]" if ":" in host else host
+    """The URL clients use: a wildcard address is shown as this machine's name."""
+    shown = socket.gethostname() if host in WILDCARDS else host
+    shown = f"[{shown}]" if ":" in shown else shown
     return f"http://{shown}:{port}"
 
 
@@ -77,6 +83,7 @@ def serve(
     where = resolve_home(home)
     where.mkdir(parents=True, exist_ok=True)
     url = server_url(host, port)
+    local = server_url("127.0.0.1" if host in WILDCARDS else host, port)
     note = f"{SERVE} (pid {os.getpid()}) at {url}"
     with WriteLock(where, wait=False, note=note), EmbeddedStore.of(where).reserve(note):
         command = [*chroma_command(), "run", "--path", str(where / "chroma"),
@@ -91,8 +98,10 @@ def serve(
 
         previous = signal.signal(signal.SIGTERM, stop)
         try:
-            if wait_until_up(url, proc=proc):
-                echo(f"semsearch: serving {where / 'chroma'} at {url}")
+            up = wait_until_up(local, proc=proc)
+            if proc.poll() is None:
+                echo(f"semsearch: serving {where / 'chroma'} at {url}"
+                     + ("" if up else " (still starting)"))
                 echo(f"point the CLI at it with: export SEMSEARCH_CHROMA_URL={url}")
                 echo("(or --chroma-url on any command; Ctrl-C stops the server)")
             return proc.wait()

@@ -175,7 +175,9 @@ class Store:
         if self.embedded is None:
             yield
             return
-        with self.embedded.hold(exclusive, self.wait, self.on_wait):
+        # always wait here: flushes and queries are short; `wait=False` is about another
+        # writer's whole run (semsearch.lock.WriteLock)
+        with self.embedded.hold(exclusive, True, self.on_wait):
             if self._version != self.embedded.version:
                 self._cache.clear()  # reopened, or written: handles and misses are stale
                 self._version = self.embedded.version

@@ -10,12 +10,14 @@ from textual.binding import Binding
 
 @dataclass(frozen=True)
 class Key:
-    keys: str  # Textual key names, comma-separated ("plus,equals_sign"); "" if a widget's
+    keys: str  # Textual key names, comma-separated ("plus,equals_sign"); "" for a widget's
     display: str  # as shown to people ("+")
     label: str  # short, for the footer
     description: str  # for the help screen
     action: str = ""  # the app action bound to it
-    where: str = "results"  # where it works: results, anywhere, query bar, chips, dialogs
+    #: where it works: results (on the selected result), main (anywhere but in a text
+    #: field), anywhere, query bar, chips, dialogs, mouse
+    where: str = "results"
     footer: bool = True
 
 
@@ -27,16 +29,21 @@ COMMANDS: tuple[Key, ...] = (
     Key("plus,equals_sign", "+", "Like", "Like the selected item (shown as a chip)", "like"),
     Key("minus,underscore", "-", "Unlike", "Unlike the selected item (shown as a chip)",
         "unlike"),
-    Key("r", "r", "Recommend", "Recommend from the likes and dislikes so far", "recommend"),
-    Key("x", "x", "Clear likes", "Forget every like and dislike", "clear_taste", footer=False),
-    Key("t", "t", "Type", "Show both, images only or texts only", "cycle_type"),
-    Key("g", "g", "Grid", "Show the results as a grid or a list", "toggle_grid"),
     Key("y", "y", "Copy path", "Copy the selected item's path (or id)", "copy", footer=False),
-    Key("c", "c", "Collection", "Switch collection", "switch_collection"),
-    Key("i", "i", "Ingest", "Ingest a file or folder, with a progress bar", "ingest"),
-    Key("slash", "/", "Query", "Go to the query bar", "focus_query", footer=False),
-    Key("question_mark", "?", "Help", "This help screen: every key", "help"),
-    Key("q", "q", "Quit", "Quit", "quit"),
+    Key("r", "r", "Recommend", "Recommend from the likes and dislikes so far", "recommend",
+        where="main"),
+    Key("x", "x", "Clear likes", "Forget every like and dislike", "clear_taste",
+        where="main", footer=False),
+    Key("t", "t", "Type", "Show both, images only or texts only", "cycle_type", where="main"),
+    Key("g", "g", "Grid", "Show the results as a grid or a list", "toggle_grid",
+        where="main"),
+    Key("c", "c", "Collection", "Switch collection", "switch_collection", where="main"),
+    Key("i", "i", "Ingest", "Ingest a file or folder, with a progress bar", "ingest",
+        where="main"),
+    Key("slash", "/", "Query", "Go to the query bar", "focus_query", where="main",
+        footer=False),
+    Key("question_mark", "?", "Help", "This help screen: every key", "help", where="main"),
+    Key("q", "q", "Quit", "Quit", "quit_app", where="main"),
 )
 
 #: keys handled by widgets, listed in the help screen too
@@ -50,12 +57,16 @@ OTHER_KEYS: tuple[Key, ...] = (
     Key("", "enter  down  esc", "", "Search now and go to the results", where="query bar"),
     Key("", "up down left right", "", "Move through the results (left, right: in the grid)"),
     Key("", "pgup pgdn home end", "", "Jump through the results"),
-    Key("", "click  double-click", "", "Select a result; open it"),
-    Key("", "enter  del  click", "", "Remove a like or dislike chip", where="chips"),
+    Key("", "enter  del", "", "Remove the like or dislike", where="chips"),
     Key("", "esc", "", "Close a dialog", where="dialogs"),
+    Key("", "click", "", "Select a result (double-click opens it), remove a chip, run a key "
+        "of the footer", where="mouse"),
 )
 
 ALL_KEYS: tuple[Key, ...] = COMMANDS + OTHER_KEYS
+ACTIONS: frozenset[str] = frozenset(k.action for k in COMMANDS)
+#: actions on the selected result
+ON_SELECTION: frozenset[str] = frozenset(k.action for k in COMMANDS if k.where == "results")
 
 
 def bindings() -> list[Binding]:

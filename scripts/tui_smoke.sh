@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Smoke test of `semsearch tui` in a real terminal, driven through tmux.
+#
+#   scripts/tui_smoke.sh        # prints what it checks; exits 0 when all pass, else 1
+#
+# Ingests samples/ text-only (--clip-model none: no CLIP weights needed) into a temporary
+# home, starts `semsearch tui -c sample --home <tmp>` in a detached tmux session, sends keys,
+# captures the pane after each step and greps it for what must be on screen. Needs tmux.
+# SEMSEARCH=path/to/semsearch overrides the command; WIDTH and HEIGHT the terminal size.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+semsearch="${SEMSEARCH:-$root/.venv/bin/semsearch}"
+width="${WIDTH:-140}"
+height="${HEIGHT:-40}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/semsearch-tui-smoke.XXXXXX")"
+session="smoke"
+socket="semsearch-tui-smoke-$$"  # a tmux server of its own: the user's is not touched
+checks=0
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+
+command -v tmux >/dev/null || { echo "FAIL: tmux is not installed"; exit 1; }
+
+tm() { tmux -L "$socket" "$@"; }
+cleanup() {
+    tm kill-server 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+pane() { tm capture-pane -p -t "$session" 2>/dev/null | sed -e 's/[[:space:]]*$//'; }
+fail() {
+    echo "FAIL: $*"
+    echo "----- the pane -----"
+    pane
+    exit 1
+}
+# wait_for TEXT [SECONDS]: until TEXT is on screen
+wait_for() {
+    local deadline=$((SECONDS + ${2:-30}))
+    while ((SECONDS < deadline)); do
+        if pane | grep -qF -- "$1"; then
+            checks=$((checks + 1))
+            echo "   ok: '$1' on screen"
+            return 0
+        fi
+        sleep 0.2
+    done
+    fail "waited ${2:-30}s for '$1'"
+}
+keys() {
+    tm send-keys -t "$session" "$@"
+    sleep 0.3 # esc then a key at once reads as alt+key
+}
+step() { echo "== $*"; }
+# show FIRST LAST: lines of the pane (the main screen's regions)
+show() { pane | sed -n "${1},${2}p"; }
+
+step "ingest samples/ (text only) into $work/home"
+"$semsearch" ingest "$root/samples" -c sample --home "$work/home" --clip-model none \
+    --id-field id --text-field title,summary || fail "ingest failed"
+mkdir -p "$work/extra"
+echo "Sourdough starter needs feeding: equal weights of flour and water every day." \
+    >"$work/extra/starter.txt"
+
+step "start: semsearch tui -c sample --home <tmp> (${width}x${height})"
+started=$(date +%s.%N)
+tm -f /dev/null new-session -d -s "$session" -x "$width" -y "$height" \
+    "cd '$root' && '$semsearch' tui -c sample --home '$work/home'; echo \"semsearch exited with \$?\"; sleep 600"
+tm set-option -s escape-time 50
+until pane | grep -qF "query"; do
+    sleep 0.05
+    (($(date +%s) - ${started%.*} > 20)) && fail "nothing painted in 20s"
+done
+painted=$(awk -v now="$(date +%s.%N)" -v then="$started" 'BEGIN { printf "%.2f", now - then }')
+first_status=$(pane | grep -E "^ [●◌] " | head -n 1 | tr -s " ")
+echo "   first paint after ${painted}s (starting Python included); status line:${first_status}"
+awk -v t="$painted" 'BEGIN { exit !(t < 2.0) }' || fail "first paint took ${painted}s"
+checks=$((checks + 1))
+wait_for "● Ready" 90
+
+step "type a query: results as you type, preview of the first hit"
+keys "flat tyre"
+wait_for "results · 10 hits · “flat tyre”"
+wait_for "samples/notes/bike-repair.md"
+wait_for "score   "
+show 1 22
+
+step "enter: go to the results; m: more like this"
+keys Enter
+wait_for "enter Open"
+keys m
+wait_for "more like samples/notes/bike-repair.md"
+
+step "+: like the selected result (a chip); r: recommend"
+keys +
+wait_for "+ samples/notes/"
+keys r
+wait_for "recommended from 1 like, 0 dislikes"
+show 4 12
+
+step "g: grid"
+keys g
+wait_for "both · k 10 · grid"
+
+step "?: help screen"
+keys "?"
+wait_for "semsearch · keys"
+wait_for "More like this: items near the selected one"
+show 8 34
+keys Escape
+
+step "i: ingest a folder, with a progress bar"
+keys i
+wait_for "ingest into sample"
+keys "$work/extra" Enter
+wait_for "sample: 1 added" 60
+keys Escape
+wait_for "sample · 11 texts"
+
+step "c: collection picker"
+keys c
+wait_for "switch collection"
+wait_for "sample  ·  11 texts"
+keys Escape
+
+step "an error is a notification, not a traceback: a bad image path"
+keys /
+wait_for "↓ Results"  # the focus is in the query bar
+keys "/no/such/photo.jpg"
+wait_for "no such file: /no/such/photo.jpg"
+
+step "q: quit"
+keys Escape
+keys q
+wait_for "semsearch exited with 0" 60
+pane | grep -q "Traceback" && fail "a traceback on screen"
+
+echo "PASS: $checks checks"

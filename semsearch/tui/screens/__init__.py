@@ -1,0 +1,1 @@
+"""Dialogs over the main screen: help, ingest, collection picker."""

@@ -1,0 +1,1 @@
+"""Widgets, by screen region: query bar, chips, results, preview, status line."""

@@ -1,0 +1,649 @@
+"""The terminal UI, driven with Textual's pilot: every key, the errors, and snapshots.
+
+One small corpus (texts, book records, pictures) is ingested once for the module with the
+real MiniLM and the tiny CLIP model; each test opens its own app on it. Hits are checked
+against the Python client's own answers to the same question.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import SHORT_TEXTS, TINY_CLIP, make_image, write
+from pytest_textual_snapshot import SVGImageExtension
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import Input, ProgressBar, Static
+
+from semsearch.errors import ModelUnavailable
+from semsearch.library import Library
+from semsearch.tui import SemsearchApp, create_app
+from semsearch.tui.keys import ALL_KEYS, COMMANDS
+from semsearch.tui.screens.collections import CollectionScreen
+from semsearch.tui.screens.help import HelpScreen
+from semsearch.tui.screens.ingest import IngestScreen
+from semsearch.tui.widgets.chips import ChipWidget
+from semsearch.tui.widgets.results import ResultCard
+from semsearch.types import ProgressEvent
+
+# pytest-textual-snapshot 1.0 names its extension in syrupy 4's way (``_file_extension``);
+# syrupy 7 reads ``file_extension``: without this the snapshots are saved as ``.raw``
+SVGImageExtension.file_extension = "svg"
+
+SIZE = (120, 36)
+MTIME = 1_700_000_000  # fixed file times: the preview shows them
+BOOKS = [
+    {"id": "book-1", "title": "The Old Man and the Sea", "author": "Ernest Hemingway",
+     "year": 1952, "summary": "An old fisherman struggles with a giant marlin at sea."},
+    {"id": "book-2", "title": "Dune", "author": "Frank Herbert", "year": 1965,
+     "summary": "A noble family takes control of a desert planet and its spice."},
+    {"id": "book-3", "title": "The Hobbit", "author": "J. R. R. Tolkien", "year": 1937,
+     "summary": "A hobbit joins dwarves on a quest to take back a treasure from a dragon."},
+]
+PICTURES = {"beach.png": 1, "forest.png": 2, "city.jpg": 3}
+
+
+def build_corpus(root: Path) -> None:
+    for name, text in SHORT_TEXTS.items():
+        write(root / "notes" / name, text)
+    write(root / "records" / "books.jsonl", "\n".join(json.dumps(b) for b in BOOKS) + "\n")
+    for name, seed in PICTURES.items():
+        make_image(root / "images" / name, seed, size=(48, 36))
+    for path in root.rglob("*"):
+        os.utime(path, (MTIME, MTIME))
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("tui")
+    build_corpus(base / "corpus")
+    with Library(base / "home") as lib:
+        col = lib.collection("tui", clip_model=TINY_CLIP, clip_pretrained="none")
+        col.ingest([base / "corpus"], id_field="id", text_fields=["title", "summary"])
+        lib.collection("other", clip_model="none").ingest([base / "corpus" / "notes"])
+    return base
+
+
+@pytest.fixture
+def tlib(base: Path) -> Iterator[Library]:
+    lib = Library(base / "home")
+    yield lib
+    lib.close()
+
+
+def make(lib: Library, base: Path, collection: str = "tui", **options: Any) -> SemsearchApp:
+    options.setdefault("images", "none")
+    options.setdefault("opener", lambda path: None)
+    return create_app(lib, collection, root=base / "corpus", **options)
+
+
+def run(app: SemsearchApp, body: Callable[[Pilot[None]], Awaitable[None]],
+        notifications: bool = True) -> None:
+    async def main() -> None:
+        async with app.run_test(size=SIZE, notifications=notifications) as pilot:
+            await body(pilot)
+
+    asyncio.run(main())
+
+
+async def settle(pilot: Pilot[None], timeout: float = 60.0) -> None:
+    """Wait until no worker runs and no typed query waits for its debounce."""
+    app = pilot.app
+    assert isinstance(app, SemsearchApp)
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 2:
+        assert time.monotonic() < deadline, f"still busy: {app.status.state_text}"
+        await pilot.pause(0.05)
+        quiet = quiet + 1 if not app.busy else 0
+
+
+async def type_query(pilot: Pilot[None], text: str) -> None:
+    app = pilot.app
+    assert isinstance(app, SemsearchApp)
+    app.bar.focus_query()
+    app.bar.text = ""
+    await pilot.press(*text)
+    await pilot.press("enter")  # search now, go to the results
+    await settle(pilot)
+
+
+def ids(hits: Any) -> list[str]:
+    return [h.id for h in hits]
+
+
+def errors_of(app: SemsearchApp) -> list[str]:
+    return [m for severity, m in app.notices if severity == "error"]
+
+
+# the main screen ------------------------------------------------------------------------------
+def test_first_paint_comes_before_the_models(tlib: Library, base: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The screen paints and says what is loading while the models still load."""
+    release = threading.Event()
+    original = Library.embedder
+
+    def slow(self: Library, *args: Any) -> Any:
+        release.wait(30)
+        return original(self, *args)
+
+    monkeypatch.setattr(Library, "embedder", slow)
+    app = make(tlib, base, query="dogs")
+    started = time.perf_counter()
+
+    async def body(pilot: Pilot[None]) -> None:
+        painted = time.perf_counter() - started
+        assert painted < 1.0, f"first paint {painted:.2f}s"
+        assert "Opening collection tui" in app.status.state_text or \
+            "Loading" in app.status.state_text
+        for _ in range(400):  # opening the store first takes a while on a busy machine
+            if "Loading text model" in app.status.state_text:
+                break
+            await pilot.pause(0.05)
+        assert "Loading text model sentence-transformers/all-MiniLM-L6-v2" in \
+            app.status.state_text
+        assert app.results.hits == [] and not app.ready
+        release.set()
+        await settle(pilot)
+        assert app.ready and app.results.hits  # the query given at start ran once ready
+
+    try:
+        run(app, body)
+    finally:
+        release.set()
+
+
+def test_typing_a_query_shows_the_clients_hits(tlib: Library, base: Path) -> None:
+    app = make(tlib, base, images="halfcell")
+    col = tlib.collection("tui")
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        assert app.status.state_text.endswith("Ready")
+        assert "tui · 9 texts · 3 images" in str(app.status.query_one("#status-collection")
+                                                 .render())
+        await pilot.press(*"dogs on the beach")  # as you type: no enter
+        await settle(pilot)
+        expected = col.search("dogs on the beach", k=10)
+        assert ids(app.results.hits) == ids(expected)
+        assert [round(h.score, 4) for h in app.results.hits] == \
+            [round(h.score, 4) for h in expected]
+        assert {h.modality for h in app.results.hits} == {"text", "image"}
+        # pictures are drawn (half blocks here), texts get a marker
+        for card in app.query(ResultCard):
+            if card.hit.modality == "image":
+                assert card.thumb is not None and card.query("HalfcellImage")
+        # the first hit is selected and previewed with its metadata and score
+        assert app.preview.hit is not None and app.preview.hit.id == expected[0].id
+        meta = str(app.preview.query_one("#preview-meta").render())
+        assert f"{expected[0].score:.3f}" in meta
+        assert "results · 10 hits" in str(app.results.border_title)
+
+    run(app, body)
+
+
+def test_text_preview_highlights_the_matching_chunk(tlib: Library, base: Path) -> None:
+    app = make(tlib, base)
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await type_query(pilot, "boil pasta with garlic")
+        hit = app.results.selected
+        assert hit is not None and hit.id.endswith("pasta.txt")
+        text = app.preview.body
+        assert text.plain.startswith("Boil the pasta")
+        marked = [s for s in text.spans if "on #3b3b5c" in str(s.style)]
+        assert [(s.start, s.end) for s in marked] == [(0, len(text.plain))]  # one chunk
+        bold = [text.plain[s.start:s.end].lower() for s in text.spans
+                if "underline" in str(s.style)]
+        assert {"boil", "pasta", "garlic"} <= set(bold)
+
+    run(app, body)
+
+
+def test_type_k_and_filters_from_the_ui(tlib: Library, base: Path) -> None:
+    app = make(tlib, base)
+    col = tlib.collection("tui")
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await type_query(pilot, "a story")
+        await pilot.press("t")  # both -> images
+        await settle(pilot)
+        assert app.bar.result_type == "image"
+        assert ids(app.results.hits) == ids(col.search("a story", type="image", k=10))
+        await pilot.press("t")  # -> texts
+        await settle(pilot)
+        assert ids(app.results.hits) == ids(col.search("a story", type="text", k=10))
+        k_input = app.query_one("#k", Input)
+        k_input.value = "2"
+        await settle(pilot)
+        assert ids(app.results.hits) == ids(col.search("a story", type="text", k=2))
+        filters = app.query_one("#filters", Input)
+        filters.value = "year<1960"
+        await settle(pilot)
+        expected = col.search("a story", type="text", k=2, where=["year<1960"])
+        assert ids(app.results.hits) == ids(expected)
+        assert set(ids(expected)) <= {"book-1", "book-3"}
+        filters.value = 'author="Frank Herbert"'
+        await settle(pilot)
+        assert ids(app.results.hits) == ["book-2"]
+        assert "texts · k 2" in str(app.results.border_subtitle)
+
+    run(app, body)
+
+
+def test_a_pasted_image_path_searches_by_image(tlib: Library, base: Path) -> None:
+    app = make(tlib, base)
+    col = tlib.collection("tui")
+    picture = base / "corpus" / "images" / "forest.png"
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        app.bar.focus_query()
+        # as a terminal pastes (or drops) a path: quoted, in a bracketed paste
+        app.query_one("#query", Input).post_message(events.Paste(f"'{picture}'"))
+        await settle(pilot)
+        assert app.bar.text == f"'{picture}'"
+        expected = col.search(image=str(picture), k=10)
+        assert ids(app.results.hits) == ids(expected)
+        assert {h.modality for h in app.results.hits} == {"image", "text"}  # image->both
+        assert app.results.hits[0].id == str(picture)
+        assert "like the image forest.png" in str(app.results.border_title)
+        # a text file's path: items like that file
+        notes = base / "corpus" / "notes" / "rain.md"
+        app.bar.text = str(notes)
+        await settle(pilot)
+        assert ids(app.results.hits) == ids(col.similar(str(notes), k=10))
+        assert "more like rain.md" in str(app.results.border_title)
+
+    run(app, body)
+
+
+# the keys -------------------------------------------------------------------------------------
+def test_enter_and_double_click_open_with_the_system_viewer(tlib: Library, base: Path) -> None:
+    opened: list[str] = []
+    app = make(tlib, base, opener=opened.append)
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await type_query(pilot, "guitar by the campfire")
+        first = app.results.hits[0]
+        await pilot.press("enter")
+        assert opened == [first.path]
+        cards = list(app.query(ResultCard))
+        await pilot.double_click(cards[1])
+        await pilot.pause()
+        assert opened[-1] == app.results.hits[1].path
+        assert app.results.index == 1
+
+    run(app, body)
+
+
+def test_m_more_like_this(tlib: Library, base: Path) -> None:
+    app = make(tlib, base)
+    col = tlib.collection("tui")
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await type_query(pilot, "rain and thunderstorms")
+        await pilot.press("down")
+        chosen = app.results.selected
+        assert chosen is not None
+        await pilot.press("m")
+        await settle(pilot)
+        expected = col.similar(f"id:{chosen.id}", k=10)
+        assert ids(app.results.hits) == ids(expected)
+        assert chosen.id not in ids(app.results.hits)
+        assert "more like" in str(app.results.border_title)
+        await pilot.press("t")  # an option change keeps "more like this"
+        await settle(pilot)
+        assert ids(app.results.hits) == ids(col.similar(f"id:{chosen.id}", k=10,
+                                                        type="image"))
+
+    run(app, body)
+
+
+def test_like_unlike_recommend_and_chips(tlib: Library, base: Path) -> None:
+    app = make(tlib, base)
+    col = tlib.collection("tui")
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("escape", "r")  # nothing liked yet
+        assert any("like a result first" in m for _, m in app.notices)
+        await type_query(pilot, "a book")
+        hits = app.results.hits
+        await pilot.press("plus", "down", "minus", "down", "plus")
+        await settle(pilot)
+        liked, disliked = [f"id:{hits[0].id}", f"id:{hits[2].id}"], [f"id:{hits[1].id}"]
+        assert app.taste.likes == liked and app.taste.unlikes == disliked
+        chips = list(app.query(ChipWidget))
+        assert [c.chip.polarity for c in chips] == ["like", "unlike", "like"]
+        assert str(chips[0].render()).startswith("+ ") and str(chips[1].render()).startswith("− ")
+        await pilot.press("r")
+        await settle(pilot)
+        assert ids(app.results.hits) == ids(col.recommend(liked, disliked, k=10))
+        assert "recommended from 2 likes, 1 dislike" in str(app.results.border_title)
+        # a chip goes on click, and the recommendation follows
+        await pilot.click(chips[2])
+        await settle(pilot)
+        assert app.taste.likes == liked[:1]
+        assert ids(app.results.hits) == ids(col.recommend(liked[:1], disliked, k=10))
+        # and with the keyboard: focus a chip, press delete
+        app.query(ChipWidget).first().focus()
+        await pilot.press("delete")
+        await settle(pilot)
+        assert app.taste.likes == []
+        assert isinstance(app.focused, ChipWidget)  # the next chip
+        await pilot.press("x")
+        assert len(app.taste) == 0 and not app.chips.display
+
+    run(app, body)
+
+
+def test_a_profile_keeps_the_likes(tlib: Library, base: Path) -> None:
+    app = make(tlib, base, profile="me")
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await type_query(pilot, "pasta")
+        await pilot.press("plus")
+        await settle(pilot)
+
+    run(app, body)
+    pasta = str(base / "corpus" / "notes" / "pasta.txt")
+    assert [e.ref for e in tlib.profile("me", collection="tui").likes] == [pasta]
+    again = make(tlib, base, profile="me")
+
+    async def body2(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        assert again.taste.likes == [f"id:{pasta}"]
+        assert [c.chip.label for c in again.query(ChipWidget)] == ["notes/pasta.txt"]
+
+    run(again, body2)
+    tlib.profile("me", collection="tui").clear()
+
+
+def test_g_grid_y_copy_and_slash(tlib: Library, base: Path) -> None:
+    app = make(tlib, base)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await type_query(pilot, "weather this weekend")
+        await pilot.press("g")
+        assert app.results.grid and app.results.has_class("-grid")
+        assert app.results.columns() == app.results.styles.grid_size_columns >= 2
+        assert "· grid" in str(app.results.border_subtitle)
+        await pilot.press("right")  # the grid moves sideways too
+        assert app.results.index == 1
+        await pilot.press("y")
+        assert copied == [app.results.hits[1].path or app.results.hits[1].id]
+        await pilot.press("g")
+        assert not app.results.grid
+        await pilot.press("slash")
+        field = app.query_one("#query", Input)
+        assert app.focused is field and field.selected_text == "weather this weekend"
+
+    run(app, body)
+
+
+def test_paths_as_terminals_paste_and_drop_them(base: Path, tmp_path: Path) -> None:
+    from semsearch.errors import ConfigError
+    from semsearch.tui.state import Request, path_in_query, search_request
+
+    picture = base / "corpus" / "images" / "beach.png"
+    spaced = tmp_path / "a beach.png"
+    spaced.write_bytes(picture.read_bytes())
+    for given in (str(picture), f"'{picture}'", f'"{picture}"', f"file://{picture}",
+                  f"  {picture}  "):
+        assert path_in_query(given) == str(picture), given
+    assert path_in_query(str(spaced).replace(" ", "\\ ")) == str(spaced)  # escaped space
+    assert path_in_query(f"file://{str(spaced).replace(' ', '%20')}") == str(spaced)
+    assert search_request(f"'{picture}'") == Request("search", image=str(picture))
+    assert search_request("dogs on a beach.png please") == \
+        Request("search", text="dogs on a beach.png please")
+    assert search_request("   ") is None
+    with pytest.raises(ConfigError, match="no such file"):
+        path_in_query("~/no/such/photo.jpg")
+
+
+def test_c_switches_collection(tlib: Library, base: Path) -> None:
+    app = make(tlib, base)
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await type_query(pilot, "dogs")
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CollectionScreen)
+        listed = screen.query_one("#collections-list")
+        assert [listed.get_option_at_index(i).id  # type: ignore[attr-defined]
+                for i in range(listed.option_count)] == ["other", "tui"]  # type: ignore
+        assert listed.highlighted == 1  # type: ignore[attr-defined]
+        await pilot.press("up", "enter")
+        await settle(pilot)
+        assert app.collection_name == "other" and app.ready
+        assert "other · 6 texts" in str(app.status.query_one("#status-collection").render())
+        # the query runs again in the new collection (text only: no CLIP there)
+        assert ids(app.results.hits) == ids(tlib.collection("other").search("dogs", k=10))
+
+    run(app, body)
+
+
+def test_i_ingests_with_a_progress_bar(tlib: Library, base: Path,
+                                       tmp_path: Path) -> None:
+    folder = tmp_path / "new"
+    write(folder / "a.txt", "Sailing boats race across the bay in a summer regatta.")
+    write(folder / "b.md", "# Soup\n\nA warm lentil soup with cumin for cold evenings.")
+    make_image(folder / "c.png", 7)
+    app = make(tlib, base, collection="fresh", clip_model=TINY_CLIP, clip_pretrained="none")
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        assert any("no collection named 'fresh'" in m for m in errors_of(app))
+        await pilot.press("escape", "i")
+        screen = app.screen
+        assert isinstance(screen, IngestScreen)
+        field = screen.query_one("#ingest-path", Input)
+        field.value = str(folder)
+        await pilot.press("enter")
+        await settle(pilot)
+        bar = screen.query_one("#ingest-bar", ProgressBar)
+        assert bar.total == 3 and bar.progress == 3
+        state = str(screen.query_one("#ingest-state").render())
+        assert state.startswith("fresh: 3 added")
+        assert any("fresh: 3 added" in m for _, m in app.notices)
+        await pilot.press("escape")
+        assert app.ready and "fresh · 2 texts · 1 image" in \
+            str(app.status.query_one("#status-collection").render())
+        await type_query(pilot, "soup")
+        assert app.results.hits[0].id == str(folder / "b.md")
+
+    try:
+        run(app, body)
+    finally:
+        tlib.remove("fresh")
+
+
+def test_help_screen_lists_every_key(tlib: Library, base: Path) -> None:
+    app = make(tlib, base)
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("escape", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-keys", Static).content
+        from rich.console import Console
+
+        console = Console(width=120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        console.print(table)
+        shown = console.export_text()
+        for key in ALL_KEYS:
+            assert key.display in shown and key.description in shown, key
+        # and every key bound on the app is in the table
+        bound = {b.key_display or b.key for _, b in app._bindings if not b.system}
+        assert bound <= {k.display for k in ALL_KEYS}
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+    run(app, body)
+
+
+def test_the_footer_shows_the_keys_that_work_now(tlib: Library, base: Path) -> None:
+    app = make(tlib, base)
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        typing = {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+        assert "more_like_this" not in typing  # letters type into the query
+        await type_query(pilot, "dogs")
+        active = {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+        assert {k.action for k in COMMANDS} <= active
+
+    run(app, body)
+
+
+def test_q_quits_and_ctrl_q_quits_while_typing(tlib: Library, base: Path) -> None:
+    app = make(tlib, base)
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("escape", "q")
+        await pilot.pause()
+        assert not app.is_running
+
+    run(app, body)
+    typing = make(tlib, base)
+
+    async def body2(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("q")  # in the query bar: a letter
+        assert typing.bar.text == "q" and typing.is_running
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not typing.is_running
+
+    run(typing, body2)
+
+
+# errors ---------------------------------------------------------------------------------------
+def test_errors_are_notifications(tlib: Library, base: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_opener(path: str) -> None:
+        raise OSError("xdg-open is not installed")
+
+    app = make(tlib, base, opener=broken_opener)
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        app.bar.text = "/no/such/picture.png"  # a bad path
+        await settle(pilot)
+        assert errors_of(app)[-1] == "no such file: /no/such/picture.png"
+        app.bar.text = "dogs"
+        app.query_one("#filters", Input).value = "year<soon"  # a bad filter
+        await settle(pilot)
+        assert "needs a number" in errors_of(app)[-1]
+        app.query_one("#filters", Input).value = ""
+        await settle(pilot)
+        app.results.focus()
+        await pilot.press("enter")  # the viewer cannot start
+        assert "xdg-open is not installed" in errors_of(app)[-1]
+        await pilot.press("i")
+        app.screen.query_one("#ingest-path", Input).value = "/no/such/folder"
+        await pilot.press("enter")
+        assert errors_of(app)[-1] == "no such file or folder: /no/such/folder"
+        assert app.is_running
+        # the toast is on the screen
+        assert app.screen.query("Toast")
+
+    run(app, body)
+
+
+def test_missing_collection_and_missing_models(tlib: Library, base: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make(tlib, base, collection="nope", query="dogs")
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        assert any("no collection named 'nope'" in m for m in errors_of(app))
+        assert app.is_running
+
+    run(app, body)
+
+    from semsearch.collection import Collection
+
+    def missing(self: Collection) -> Any:
+        raise ModelUnavailable("text model all-MiniLM-L6-v2 is not downloaded")
+
+    monkeypatch.setattr(Collection, "text_embedder", missing)
+    app2 = make(tlib, base)
+
+    async def body2(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        assert errors_of(app2) == ["text model all-MiniLM-L6-v2 is not downloaded"]
+        assert "error: text model" in app2.status.state_text
+        assert app2.is_running
+
+    run(app2, body2)
+
+
+# snapshots ------------------------------------------------------------------------------------
+def snapshot_app(lib: Library, base: Path, **options: Any) -> SemsearchApp:
+    app = make(lib, base, **options)
+    app.notify = lambda *a, **k: None  # type: ignore[method-assign]  # no toasts in pictures
+    return app
+
+
+def test_snapshot_main_screen_with_results(snap_compare: Any, tlib: Library,
+                                           base: Path) -> None:
+    app = snapshot_app(tlib, base, images="halfcell")
+
+    async def before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await type_query(pilot, "dogs on the beach")
+        await pilot.press("down", "plus", "down")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+def test_snapshot_help_screen(snap_compare: Any, tlib: Library, base: Path) -> None:
+    app = snapshot_app(tlib, base)
+
+    async def before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("escape", "question_mark")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+def test_snapshot_ingest_progress(snap_compare: Any, tlib: Library, base: Path) -> None:
+    app = snapshot_app(tlib, base)
+
+    async def before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("escape", "i")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, IngestScreen)
+        screen.query_one("#ingest-path", Input).value = "~/Pictures/2024"
+        screen.started()
+        # what the ingest worker reports, fixed so that the picture is stable
+        app.show_ingest_progress(ProgressEvent("scan", 8, 0))
+        app.show_ingest_progress(ProgressEvent("embed", 3, 8, items=5))
+        screen.skip("2024/broken.jpg", "not a readable image (truncated)")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)
