@@ -170,34 +170,28 @@ class Catalog:
         ).fetchone()
         return ItemRow(*r) if r else None
 
-    def items_by_ids(self, name: str, item_ids: Iterable[str]) -> dict[str, ItemRow]:
-        found: dict[str, ItemRow] = {}
-        ids = list(set(item_ids))
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
+    def _items_where(self, name: str, column: str, values: Iterable[str]) -> list[ItemRow]:
+        """Items whose ``column`` is one of ``values`` (queried 500 at a time)."""
+        rows: list[ItemRow] = []
+        unique = list(set(values))
+        for i in range(0, len(unique), 500):
+            part = unique[i : i + 500]
             marks = ",".join("?" * len(part))
-            rows = self.db.execute(
+            rows += [ItemRow(*r) for r in self.db.execute(
                 "SELECT item_id, path, content_key, modality, text_chunks, clip_chunks FROM items"
-                f" WHERE collection=? AND item_id IN ({marks})",
+                f" WHERE collection=? AND {column} IN ({marks})",
                 (name, *part),
-            )
-            for r in rows:
-                found[r[0]] = ItemRow(*r)
-        return found
+            )]
+        return rows
+
+    def items_by_ids(self, name: str, item_ids: Iterable[str]) -> dict[str, ItemRow]:
+        return {r.item_id: r for r in self._items_where(name, "item_id", item_ids)}
 
     def items_by_key(self, name: str, keys: Iterable[str]) -> dict[str, ItemRow]:
+        """One item (any) for each content key that is in the collection."""
         found: dict[str, ItemRow] = {}
-        keys = list(set(keys))
-        for i in range(0, len(keys), 500):
-            part = keys[i : i + 500]
-            marks = ",".join("?" * len(part))
-            rows = self.db.execute(
-                "SELECT item_id, path, content_key, modality, text_chunks, clip_chunks FROM items"
-                f" WHERE collection=? AND content_key IN ({marks})",
-                (name, *part),
-            )
-            for r in rows:
-                found.setdefault(r[2], ItemRow(*r))
+        for r in self._items_where(name, "content_key", keys):
+            found.setdefault(r.content_key, r)
         return found
 
     def counts(self, name: str) -> dict[str, int]:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from . import render
+from .collection import Results
 from .errors import SemsearchError
 from .library import DEFAULT_COLLECTION, Library
 from .types import ProgressEvent
@@ -114,6 +115,16 @@ def _split_fields(value: str | None) -> list[str] | None:
     if not value:
         return None
     return [f.strip() for f in value.split(",") if f.strip()]
+
+
+def print_results(results: Results, as_json: bool) -> None:
+    """Search-like output: warnings on stderr, then a table or a JSON list on stdout."""
+    for warning in results.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if as_json:
+        typer.echo(json.dumps([h.to_dict() for h in results], ensure_ascii=False))
+    else:
+        typer.echo(render.hits_table(results))
 
 
 @app.command()
@@ -254,12 +265,7 @@ def search(
                              mode=mode,  # type: ignore[arg-type]
                              expr=expr, minus=minus, weights=weights, diverse=diverse,
                              min_score=min_score, offset=offset)
-        for warning in results.warnings:
-            typer.echo(f"warning: {warning}", err=True)
-        if as_json:
-            typer.echo(json.dumps([h.to_dict() for h in results], ensure_ascii=False))
-        else:
-            typer.echo(render.hits_table(results))
+        print_results(results, as_json)
 
 
 @app.command("collections")

@@ -11,8 +11,7 @@ from typing import Annotated
 import typer
 
 from . import render
-from .cli import CollectionOpt, HomeOpt, JsonOpt, app, errors, open_library
-from .collection import Results
+from .cli import CollectionOpt, HomeOpt, JsonOpt, app, errors, open_library, print_results
 from .library import DEFAULT_COLLECTION
 from .profiles import Profile, profile_names
 
@@ -35,14 +34,6 @@ OffsetOpt = Annotated[
     int, typer.Option("--offset", min=0, metavar="N", help="Skip the first N hits (paging).")
 ]
 
-
-def print_results(results: Results, as_json: bool) -> None:
-    for warning in results.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    if as_json:
-        typer.echo(json.dumps([h.to_dict() for h in results], ensure_ascii=False))
-    else:
-        typer.echo(render.hits_table(results))
 
 
 @app.command()

@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import CollectionNotFound, ConfigError, ModelUnavailable
 from .lexical import LexicalIndex
-from .query import and_where, best_per_item, parse_where, rrf
+from .query import and_where, best_per_item, check_arguments, parse_where, rrf
 from .sources import ReadOptions
 from .sources.images import decode_image
 from .store import Match, reads_store
@@ -284,12 +284,7 @@ class Collection:
                 k=k, where=where, all_chunks=all_chunks, diverse=diverse, min_score=min_score,
                 offset=offset, mode=mode)
         self._require()
-        if mode not in ("dense", "lexical", "hybrid"):
-            raise ConfigError(f"bad mode {mode!r}; use dense, lexical or hybrid")
-        if type not in ("any", "image", "text"):
-            raise ConfigError(f"bad type {type!r}; use any, image or text")
-        if k < 1:
-            raise ConfigError("k must be at least 1")
+        check_arguments(type, k, mode=mode)
         images: list[Any] = []
         if image is not None:
             images = list(image) if isinstance(image, list | tuple) else [image]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -99,3 +100,19 @@ def rrf(
                 order[item] = (rank, li)
     ranked = sorted(scores, key=lambda i: (-scores[i], order[i]))
     return [first[i] for i in ranked]
+
+
+def check_arguments(
+    type: str, k: int, offset: int = 0, diverse: float | None = None, mode: str = "dense"
+) -> None:
+    """The arguments every result listing shares (search, similar, recommend)."""
+    if mode not in ("dense", "lexical", "hybrid"):
+        raise ConfigError(f"bad mode {mode!r}; use dense, lexical or hybrid")
+    if type not in ("any", "image", "text"):
+        raise ConfigError(f"bad type {type!r}; use any, image or text")
+    if k < 1:
+        raise ConfigError("k must be at least 1")
+    if offset < 0:
+        raise ConfigError("offset must be 0 or more")
+    if diverse is not None and not (0.0 <= diverse <= 1.0 and not math.isnan(diverse)):
+        raise ConfigError("diverse (MMR lambda) must be between 0 and 1")

@@ -47,7 +47,7 @@ import numpy as np
 
 from .collection import Collection, Results
 from .errors import BadInput, ConfigError, ModelUnavailable
-from .query import and_where, parse_where, rrf
+from .query import and_where, check_arguments, parse_where, rrf
 from .store import Match, chroma_id, item_of
 
 if TYPE_CHECKING:
@@ -553,18 +553,6 @@ class Engine:
         return Results(hits, list(dict.fromkeys(self.warnings)))
 
 
-def _check(type: str, k: int, offset: int, diverse: float | None, mode: str = "dense") -> None:
-    if mode not in ("dense", "lexical", "hybrid"):
-        raise ConfigError(f"bad mode {mode!r}; use dense, lexical or hybrid")
-    if type not in ("any", "image", "text"):
-        raise ConfigError(f"bad type {type!r}; use any, image or text")
-    if k < 1:
-        raise ConfigError("k must be at least 1")
-    if offset < 0:
-        raise ConfigError("offset must be 0 or more")
-    if diverse is not None and not (0.0 <= diverse <= 1.0 and not math.isnan(diverse)):
-        raise ConfigError("diverse (MMR lambda) must be between 0 and 1")
-
 
 def _linear(engine: Engine, leg: Leg, parts: Sequence[tuple[list[np.ndarray], float]]
             ) -> np.ndarray | None:
@@ -607,7 +595,7 @@ def search(
     term of its own: the text, each image, each ``expr`` term, each ``minus`` (subtracted);
     ``weights`` maps a term's text or path to its weight. Composed queries are dense only.
     """
-    _check(type, k, offset, diverse, mode)
+    check_arguments(type, k, offset, diverse, mode)
     engine = Engine(col)
     images = _as_list(image) if image is not None else []
     text = (text or "").strip() or None
@@ -693,7 +681,7 @@ def recommend(
 ) -> Results:
     """More like ``like``, less like ``unlike``; the inputs (and a profile's items) are never
     recommended. See the module docstring for the exact rules."""
-    _check(type, k, offset, diverse)
+    check_arguments(type, k, offset, diverse)
     if strategy not in STRATEGIES:
         raise ConfigError(f"bad strategy {strategy!r}; use average or best-score")
     engine = Engine(col)
