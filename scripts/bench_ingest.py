@@ -130,6 +130,7 @@ def interleave(
         f"{part}_e2e_cpu_s": round(e2e.cpu, 1),
         f"{part}_e2e_per_s": round(n / e2e.wall, 2),
         f"{part}_ratio": round(model.wall / e2e.wall, 3),
+        f"{part}_cpu_ratio": round(model.cpu / e2e.cpu, 3),
         f"{part}_round_ratios": [round(r, 3) for r in ratios],
     }
 
@@ -343,8 +344,8 @@ def bench_noop(work: Path) -> dict[str, Any]:
 
 def rounds(r: dict[str, Any], part: str) -> str:
     ratios = r[f"{part}_round_ratios"]
-    return (f"{len(ratios)} interleaved rounds, per-round ratio {min(ratios):.2f}-"
-            f"{max(ratios):.2f}")
+    return (f"{len(ratios)} interleaved rounds, per-round {min(ratios):.2f}-{max(ratios):.2f};"
+            f" by CPU-s {r[f'{part}_cpu_ratio']:.3f}")
 
 
 def table(r: dict[str, Any]) -> str:

@@ -182,6 +182,8 @@ class Heartbeat:
     def event(self, ev: Any) -> None:  # an ingest progress callback
         if ev.stage == "scan":
             self.stage = f"scanned {ev.done} file(s)"
+        elif ev.stage == "embed" and ev.total == 0:
+            self.stage = "nothing to embed"
         elif ev.stage == "embed":
             of = f"/{self.items}" if self.items else ""
             self.stage = (f"file {min(ev.done + 1, ev.total)}/{ev.total}, "

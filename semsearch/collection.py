@@ -14,7 +14,7 @@ from .lexical import LexicalIndex
 from .query import and_where, best_per_item, check_arguments, parse_where, rrf
 from .sources import ReadOptions
 from .sources.images import decode_image
-from .store import Match, reads_store
+from .store import Match, item_of, reads_store
 from .types import (
     CollectionInfo,
     Hit,
@@ -221,7 +221,11 @@ class Collection:
     def _text_query(
         self, text: str, k: int, where: dict[str, Any] | None, per_item: bool, mode: SearchMode
     ) -> list[Match]:
-        """Text items for a text query: dense, lexical (BM25) or both fused by RRF."""
+        """Text items for a text query: dense, lexical (BM25) or both fused by RRF.
+
+        Fusion needs only ranks: BM25 candidates are filtered by id, fused, and only the
+        lexical hits that reach the top ``k`` are read from the store.
+        """
         dense: list[Match] = []
         tvec: np.ndarray | None = None
         if mode != "lexical":
@@ -233,20 +237,28 @@ class Collection:
         if col is None:
             return dense
         ranked = self._fresh_lexical().search(text, max(LEXICAL_DEPTH, k * 4))
-        found = self.lib.store.fetch(col, [cid for cid, _ in ranked], where, tvec is not None)
-        lexical: list[Match] = []
-        for cid, bm25 in ranked:
-            if cid not in found:
-                continue
-            meta, doc, vec = found[cid]
-            dist = None if vec is None or tvec is None else 1.0 - float(vec @ tvec)
-            lexical.append(Match(cid, dist, meta, doc, bm25))
+        if where:
+            allowed = self.lib.store.passing(col, [cid for cid, _ in ranked], where)
+            ranked = [(cid, score) for cid, score in ranked if cid in allowed]
+        lexical = [Match(cid, None, {"item_id": item_of(cid)}, None, score)
+                   for cid, score in ranked]
         if per_item:
             lexical = best_per_item(lexical)
         if mode == "lexical":
-            return lexical[:k]
-        return rrf([dense, lexical], k=HYBRID_RRF_K, weights=HYBRID_WEIGHTS,
-                   per_item=per_item)[:k]
+            top = lexical[:k]
+        else:
+            top = rrf([dense, lexical], k=HYBRID_RRF_K, weights=HYBRID_WEIGHTS,
+                      per_item=per_item)[:k]
+        stubs = [m.chroma_id for m in top if m.document is None and m.distance is None]
+        found = self.lib.store.fetch(col, stubs, None, tvec is not None)
+        out = []
+        for m in top:
+            if m.chroma_id in found:
+                meta, doc, vec = found[m.chroma_id]
+                dist = None if vec is None or tvec is None else 1.0 - float(vec @ tvec)
+                m = Match(m.chroma_id, dist, meta, doc, m.bm25)
+            out.append(m)
+        return out
 
     def search(
         self,

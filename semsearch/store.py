@@ -415,6 +415,13 @@ class Store:
         return out
 
     @_guarded(exclusive=False)
+    def passing(self, col: Any, ids: list[str], where: dict[str, Any]) -> set[str]:
+        """Which of ``ids`` pass the metadata filter ``where`` (ids only, nothing else read)."""
+        if not ids:
+            return set()
+        return set(col.get(ids=ids, where=where, include=[])["ids"])
+
+    @_guarded(exclusive=False)
     def documents(self, col: Any, page: int = 5000) -> tuple[list[str], list[str]]:
         """Every (id, document) of a collection, paged."""
         ids: list[str] = []
