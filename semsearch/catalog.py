@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import SemsearchError
 from .types import ModelSpec
 
 SCHEMA = """
@@ -36,6 +37,10 @@ CREATE TABLE IF NOT EXISTS pending(
     collection TEXT NOT NULL, item_id TEXT NOT NULL, text_chunks INTEGER NOT NULL,
     clip_chunks INTEGER NOT NULL, PRIMARY KEY(collection, item_id));
 """
+
+
+class CatalogError(SemsearchError):
+    """The catalog database cannot be opened or used."""
 
 
 @dataclass
@@ -76,9 +81,28 @@ class Catalog:
         self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None,
                                   check_same_thread=False)
         self._tx = threading.RLock()
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self._set_up(path)
+
+    def _set_up(self, path: Path, patience: float = 60.0) -> None:
+        """WAL mode and the schema. Processes creating one catalog at the same moment can get
+        'database is locked' at once (SQLite's busy handler does not cover this): retry."""
+        deadline = time.monotonic() + patience
+        delay = 0.05
+        while True:
+            try:
+                mode = self.db.execute("PRAGMA journal_mode").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(SCHEMA)
+                return
+            except sqlite3.DatabaseError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise CatalogError(f"cannot open the catalog {path}: {e}") from e
+                if time.monotonic() > deadline:
+                    raise CatalogError(f"the catalog {path} stayed locked: {e}") from e
+                time.sleep(delay)
+                delay = min(1.0, delay * 2)
 
     def close(self) -> None:
         self.db.close()

@@ -61,6 +61,12 @@ def errors() -> Iterator[None]:
         fail(str(e))
     except KeyboardInterrupt:
         fail("interrupted; what was written so far is kept, run again to finish", 130)
+    except (typer.Exit, typer.Abort, SystemExit):
+        raise
+    except Exception as e:  # a bug or an environment problem: still one line, no traceback
+        if os.environ.get("SEMSEARCH_DEBUG"):
+            raise
+        fail(f"unexpected {type(e).__name__}: {e} (SEMSEARCH_DEBUG=1 shows the traceback)")
 
 
 def open_library(home: str | None, no_wait: bool = False) -> Library:

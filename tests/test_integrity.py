@@ -128,3 +128,33 @@ def test_truncate_keeps_only_the_first_window_and_is_remembered(lib: Library, tm
     assert float(direct @ rows[0].embedding) > 0.999
     assert col.ingest([doc], truncate=True).unchanged == 1
     check_consistent(lib, "trunc")
+
+
+def test_processes_creating_one_catalog_at_once(tmp_path: Path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from semsearch.catalog import Catalog; "
+            "c = Catalog(Path(sys.argv[1])); c.create_collection('x', __import__("
+            "'semsearch').ModelSpec('t', None, None)); c.close()")
+    path = tmp_path / "home" / "catalog.sqlite"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stderr=subprocess.PIPE)
+             for _ in range(6)]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors
+    from semsearch.catalog import Catalog
+
+    assert [c.name for c in Catalog(path).collections()] == ["x"]
+
+
+def test_a_corrupt_catalog_is_one_clear_line(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from semsearch.cli import app
+
+    home = tmp_path / "home"
+    write(home / "catalog.sqlite", b"this is not a database, just some bytes" * 100)
+    result = CliRunner().invoke(app, ["collections", "--home", str(home)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: cannot open the catalog {home / 'catalog.sqlite'}: "
+                             "file is not a database\n")
