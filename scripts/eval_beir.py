@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import re
 import shutil
@@ -47,6 +46,8 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from semsearch import metrics
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -88,43 +89,11 @@ def doc_text(doc: dict[str, Any], fields: Sequence[str]) -> str:
     return " ".join(str(doc[f]) for f in fields if doc.get(f) not in (None, "")).strip()
 
 
-# metrics (BEIR / pytrec_eval semantics) -------------------------------------------------------
-def ndcg_at(ranked: Sequence[str], rels: dict[str, int], k: int) -> float:
-    """trec_eval ndcg_cut.k: gain = relevance level, discount log2(rank + 1)."""
-    dcg = sum(rels.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:k])
-              if rels.get(d, 0) > 0)
-    ideal = sorted((r for r in rels.values() if r > 0), reverse=True)[:k]
-    idcg = sum(r / math.log2(i + 2) for i, r in enumerate(ideal))
-    return dcg / idcg if idcg > 0 else 0.0
-
-
-def recall_at(ranked: Sequence[str], rels: dict[str, int], k: int) -> float:
-    """trec_eval recall.k: relevant (level >= 1) in the top k / all relevant."""
-    relevant = {d for d, r in rels.items() if r >= 1}
-    if not relevant:
-        return 0.0
-    return len(relevant.intersection(ranked[:k])) / len(relevant)
-
-
-def mrr_at(ranked: Sequence[str], rels: dict[str, int], k: int) -> float:
-    """BEIR's MRR@k: 1 / rank of the first relevant document in the top k, else 0."""
-    for i, d in enumerate(ranked[:k]):
-        if rels.get(d, 0) > 0:
-            return 1.0 / (i + 1)
-    return 0.0
-
-
+# metrics: semsearch.metrics (trec_eval semantics, checked against pytrec_eval in the tests)
 def evaluate(qrels: Qrels, run: Run) -> dict[str, float]:
-    """Mean over the queries of the qrels (a query without results scores 0)."""
-    per = {m: 0.0 for m in METRICS}
-    for qid, rels in qrels.items():
-        ranked = run.get(qid, [])
-        per["ndcg@10"] += ndcg_at(ranked, rels, 10)
-        per["recall@10"] += recall_at(ranked, rels, 10)
-        per["recall@100"] += recall_at(ranked, rels, 100)
-        per["mrr@10"] += mrr_at(ranked, rels, 10)
-    n = max(1, len(qrels))
-    return {m: round(v / n, 5) for m, v in per.items()}
+    """Means over the queries of the qrels (a query without results scores 0)."""
+    scores = metrics.evaluate(qrels, run, METRICS)
+    return {m: round(v, 5) for m, v in scores.items()}
 
 
 # progress on stderr ---------------------------------------------------------------------------

@@ -35,7 +35,7 @@ INTERNAL_KEYS = {"item_id", "sha256_file"}
 SearchMode = Literal["dense", "lexical", "hybrid"]
 #: lexical candidates fetched per query before filtering and fusion
 LEXICAL_DEPTH = 100
-#: hybrid fusion: RRF constant and (dense, lexical) list weights, tuned on SciFact train
+#: hybrid fusion: the usual RRF constant and equal (dense, lexical) weights; not tuned
 HYBRID_RRF_K = 60
 HYBRID_WEIGHTS = (1.0, 1.0)
 

@@ -6,10 +6,16 @@ in ``pyproject.toml``. Heavy libraries load only when an embedder is built.
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import entry_points
 
 from ..errors import ConfigError
 from .base import Embedder
+
+# torch's OpenMP workers spin between parallel regions: with other processes on the cores,
+# embedding one query took 100-600 ms instead of ~15 ms (measured on 2 shared cores). Must be
+# set before torch loads; a user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 GROUP = "semsearch.embedders"
 
