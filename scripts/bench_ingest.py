@@ -45,9 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import semsearch  # noqa: E402
-from semsearch.chunking import chunk_text  # noqa: E402
-from semsearch.fs import walk  # noqa: E402
-from semsearch.ingest import FLUSH_UNITS, TEXT_OVERLAP  # noqa: E402
+from semsearch.ingest.pipeline import FLUSH_UNITS  # noqa: E402
+from semsearch.ingest.scan import walk  # noqa: E402
+from semsearch.models.chunking import TEXT_OVERLAP, chunk_text  # noqa: E402
 from semsearch.sources import ReadOptions, supported_extensions  # noqa: E402
 from semsearch.sources.images import decode_image  # noqa: E402
 from semsearch.sources.text import TextSource  # noqa: E402

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from semsearch import metrics
+from semsearch.storage.ids import item_id
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -173,13 +174,9 @@ def stored_text_vectors(lib: Any, name: str) -> tuple[list[str], list[int], Any]
     rows: list[Any] = []
     step = min(lib.store.max_batch, 5000)
     with lib.store.reading():
-        space = lib.store.get(name, "text")
-        total = space.count()
-        for offset in range(0, total, step):
-            got = space.get(include=["embeddings", "metadatas"], limit=step, offset=offset)
-            for cid, meta, vec in zip(got["ids"], got["metadatas"], got["embeddings"],
-                                      strict=True):
-                ids.append(str(meta.get("item_id") or cid.rsplit("#", 1)[0]))
+        for page in lib.store.scan(name, "text", page=step):
+            for cid, meta, vec in zip(page.ids, page.metadatas, page.embeddings, strict=True):
+                ids.append(item_id(cid, meta))
                 chunks.append(int(meta.get("chunk", 0)))
                 rows.append(vec)
     return ids, chunks, np.asarray(rows, dtype=np.float32)

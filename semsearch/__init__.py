@@ -10,9 +10,12 @@
 
 from __future__ import annotations
 
-from .collection import Collection, Results
+from .client.collection import Collection
+from .client.library import Library, open
+from .client.profiles import Profile, ProfileEntry
 from .errors import (
     BadInput,
+    CatalogError,
     CollectionNotFound,
     ConfigError,
     ModelMismatch,
@@ -20,15 +23,15 @@ from .errors import (
     SemsearchError,
     StoreLocked,
 )
-from .library import Library, open
-from .profiles import Profile, ProfileEntry
-from .recommend import Composed, Term
-from .types import CollectionInfo, Hit, IngestSummary, ModelSpec, ProgressEvent
+from .search.expression import Composed, Term
+from .search.request import Request
+from .types import CollectionInfo, Hit, IngestSummary, ModelSpec, ProgressEvent, Results
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "BadInput",
+    "CatalogError",
     "Collection",
     "CollectionInfo",
     "CollectionNotFound",
@@ -43,6 +46,7 @@ __all__ = [
     "Profile",
     "ProfileEntry",
     "ProgressEvent",
+    "Request",
     "Results",
     "SemsearchError",
     "StoreLocked",

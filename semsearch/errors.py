@@ -31,3 +31,7 @@ class StoreLocked(SemsearchError):
 
 class BadInput(SemsearchError):
     """A file or record that cannot be read; ingest skips it and goes on."""
+
+
+class CatalogError(SemsearchError):
+    """The catalog database cannot be opened or used."""

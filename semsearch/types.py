@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -11,15 +12,26 @@ ResultType = Literal["any", "image", "text"]
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """The models a collection was built with. ``clip_model`` None means text-only."""
+    """The models a collection was built with. ``clip_model`` None means text-only.
+
+    ``text_backend`` and ``clip_backend`` name the registered embedders (the
+    ``semsearch.embedders`` entry points) that build the vectors from those models.
+    """
 
     text_model: str
     clip_model: str | None
     clip_pretrained: str | None
+    text_backend: str = "sentence-transformers"
+    clip_backend: str = "open-clip"
 
     def describe(self) -> str:
         clip = f"{self.clip_model} ({self.clip_pretrained})" if self.clip_model else "no CLIP"
-        return f"text={self.text_model}, clip={clip}"
+        text = self.text_model
+        if self.text_backend != "sentence-transformers":
+            text = f"{self.text_backend}:{text}"
+        if self.clip_model and self.clip_backend != "open-clip":
+            clip = f"{self.clip_backend}:{clip}"
+        return f"text={text}, clip={clip}"
 
 
 @dataclass
@@ -62,6 +74,9 @@ class Hit:
     text: str | None
     metadata: dict[str, Any]
     space: str = "text"
+    #: why it ranks here: the parts of ``score`` (``dense`` cosine, ``bm25``, ranks in each
+    #: list, the calibrated value the lists were merged on), see :mod:`semsearch.search.rank`
+    parts: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +87,8 @@ class Hit:
             "path": self.path,
             "text": self.text,
             "metadata": self.metadata,
+            "space": self.space,
+            "parts": self.parts,
         }
 
 
@@ -99,3 +116,14 @@ class ProgressEvent:
     total: int
     path: str | None = None
     items: int = 0  # items written so far (a records file holds many)
+
+
+class Results(list[Hit]):
+    """Search hits, best first, plus any warnings (e.g. a model that could not load) and how
+    many hits the relevance floor hid."""
+
+    def __init__(self, hits: Sequence[Hit] = (), warnings: Sequence[str] = (),
+                 hidden: int = 0) -> None:
+        super().__init__(hits)
+        self.warnings = list(warnings)
+        self.hidden = hidden

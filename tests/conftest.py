@@ -2,8 +2,8 @@
 
 Everything is real: Chroma in a temporary folder, the packaged MiniLM text model and a tiny
 open_clip model with seeded random weights (``tests/data/tiny-clip.json``, pretrained "none").
-Models are loaded once per session: every :class:`semsearch.Library` built during a test
-(including the ones the CLI builds) shares one model cache.
+Models are loaded once per session: every :class:`semsearch.Library` of a process shares the
+process's model registry (:func:`semsearch.models.registry.shared_registry`).
 """
 
 from __future__ import annotations
@@ -19,29 +19,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
-from semsearch.library import Library  # noqa: E402
-
-#: (backend, *args) -> loaded embedder, shared by every Library of the session
-_MODELS: dict[tuple[str, ...], Any] = {}
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _shared_models() -> Iterator[None]:
-    """Every Library of the session (the CLI's too) uses one model cache: each model loads once."""
-    original = Library.__init__
-
-    def init(self: Library, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        self._models = _MODELS
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(Library, "__init__", init)
-    yield
-    mp.undo()
+from semsearch.client.library import Library  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

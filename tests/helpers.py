@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from semsearch.library import Library
-from semsearch.query import rrf
-from semsearch.store import Match
+from semsearch.client.library import Library
+from semsearch.search.rank import rrf
+from semsearch.storage.vectors import Match
 
 DATA = Path(__file__).parent / "data"
 TINY_CLIP = str(DATA / "tiny-clip.json")
@@ -102,14 +102,10 @@ class Row:
 
 def dump(lib: Library, name: str, space: str) -> list[Row]:
     """Everything in one Chroma collection (fresh handle, sorted by id)."""
-    col = lib.store.get(name, space)
-    if col is None:
-        return []
-    got = col.get(include=["metadatas", "documents", "embeddings"])
-    docs = got.get("documents") or [None] * len(got["ids"])
-    rows = [Row(cid, dict(meta or {}), doc, np.asarray(emb, dtype=np.float32))
-            for cid, meta, doc, emb in zip(got["ids"], got["metadatas"], docs,
-                                           got["embeddings"], strict=True)]
+    rows = [Row(cid, meta, doc, emb)
+            for page in lib.store.scan(name, space)
+            for cid, meta, doc, emb in zip(page.ids, page.metadatas, page.documents,
+                                           page.embeddings, strict=True)]
     return sorted(rows, key=lambda r: r.chroma_id)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,11 +61,20 @@ class FileRead:
     problems: list[str] = field(default_factory=list)  # e.g. bad records inside a good file
 
 
+MiB = 1024 * 1024
+
+
 class Source(ABC):
     """An adapter for a family of file extensions."""
 
     kind: str = ""
     extensions: tuple[str, ...] = ()
+    #: files larger than this are skipped with their size and the limit, before any reading
+    max_bytes: int = 64 * MiB
+
+    def limit(self, path: Path) -> int:
+        """The size limit for one file of this source."""
+        return self.max_bytes
 
     @abstractmethod
     def read(self, path: Path, data: bytes, base: dict[str, Any], options: ReadOptions) -> FileRead:
@@ -77,14 +87,34 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: metadata key prefixes Chroma keeps for itself (``chroma:document``...); a field named so
+#: is kept as ``field_`` + its name
+RESERVED_PREFIXES = ("chroma:", "#")
+
+
+def clean_key(key: str) -> str:
+    key = str(key).replace("\x00", "")
+    return f"field_{key}" if key.startswith(RESERVED_PREFIXES) else key
+
+
 def clean_metadata(values: dict[str, Any]) -> dict[str, Any]:
-    """Chroma metadata takes str, int, float and bool; others become JSON, None is dropped."""
+    """Chroma metadata takes str, int, float and bool; others become JSON, None is dropped;
+    reserved keys are renamed, NUL bytes and non-finite numbers dropped."""
     out: dict[str, Any] = {}
     for key, value in values.items():
-        if value is None or key == "":
+        if value is None or key == "" or key is None:
             continue
-        if isinstance(value, bool | int | float | str):
-            out[str(key)] = value
+        name = clean_key(key)
+        if not name:
+            continue
+        if (isinstance(value, float) and not math.isfinite(value)) or (
+                isinstance(value, int) and not isinstance(value, bool)
+                and not -(2**63) <= value < 2**63):
+            out[name] = str(value)
+        elif isinstance(value, bool | int | float):
+            out[name] = value
+        elif isinstance(value, str):
+            out[name] = value.replace("\x00", "")
         else:
-            out[str(key)] = json.dumps(value, ensure_ascii=False, default=str)
+            out[name] = json.dumps(value, ensure_ascii=False, default=str).replace("\\u0000", "")
     return out

@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
-from .base import FileRead, Item, ReadOptions, Source, sha256
+from .base import FileRead, Item, MiB, ReadOptions, Source, sha256
 
 MAX_PIXELS = 100_000_000  # refuse decompression bombs rather than eat all memory
+#: a longer side over this many times the shorter is no picture (CLIP would resize a
+#: 20000x1 strip to 4,480,000x224 pixels)
+MAX_ASPECT = 40
 
 
 def _register_heif() -> bool:
@@ -34,6 +37,13 @@ def decode_image(data: bytes) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img: Any = Image.open(io.BytesIO(data))
+            w, h = img.size
+            if w < 1 or h < 1:
+                raise BadInput(f"empty image ({w}x{h})")
+            if w * h > MAX_PIXELS:
+                raise BadInput(f"too many pixels ({w}x{h}; the limit is {MAX_PIXELS:,})")
+            if max(w, h) > MAX_ASPECT * min(w, h):
+                raise BadInput(f"extreme aspect ratio ({w}x{h}; the limit is {MAX_ASPECT}:1)")
             img.seek(0)  # first frame of a GIF or multi-page TIFF
             img.load()  # decode now: truncated files fail here, not later
             img = ImageOps.exif_transpose(img) or img
@@ -58,6 +68,7 @@ def decode_image(data: bytes) -> Any:
 
 class ImageSource(Source):
     kind = "image"
+    max_bytes = 256 * MiB
     extensions: tuple[str, ...] = (
         ".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff",
     )

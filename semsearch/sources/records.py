@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
-from .base import FileRead, Item, ReadOptions, Source, clean_metadata, sha256
+from .base import FileRead, Item, MiB, ReadOptions, Source, clean_metadata, sha256
 from .text import decode_text
 
 #: metadata keys semsearch sets itself; a record field of the same name is kept as ``field_KEY``
@@ -17,12 +19,34 @@ RESERVED = {"path", "size", "mtime", "sha256", "modality", "item_id", "chunk", "
             "width", "height", "record", "source_sha256"}
 
 
+#: a records file over this is skipped (it is read whole)
+MAX_RECORDS_BYTES = 512 * MiB
+#: one record's embedded text over this is skipped (the rest of the file is kept)
+MAX_RECORD_TEXT = 1 * MiB
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def typed_cell(value: str) -> Any:
+    """A CSV cell as the number it spells (so ``year<1960`` matches), else the text."""
+    text = value.strip()
+    if not _NUMBER.match(text):
+        return value
+    try:
+        number = float(text) if any(c in text for c in ".eE") else int(text)
+    except ValueError:
+        return value
+    if isinstance(number, float) and not math.isfinite(number):
+        return value
+    return number
+
+
 class RecordsSource(Source):
     kind = "records"
     extensions = (".jsonl", ".ndjson", ".csv")
+    max_bytes = MAX_RECORDS_BYTES
 
     def read(self, path: Path, data: bytes, base: dict[str, Any], options: ReadOptions) -> FileRead:
-        text = decode_text(data)
+        text = decode_text(data, allow_nul=True)
         rows, problems = self._rows(path, text)
         items: list[Item] = []
         seen: set[str] = set()
@@ -46,6 +70,10 @@ class RecordsSource(Source):
             if not body:
                 problems.append(f"skipping {where}: no text in {', '.join(fields) or 'record'}")
                 continue
+            if len(body) > MAX_RECORD_TEXT:
+                problems.append(f"skipping {where}: text too large ({len(body):,} characters; "
+                                f"the limit for a record is {MAX_RECORD_TEXT:,})")
+                continue
             extra = {k: v for k, v in row.items() if k not in fields and k != options.id_field}
             meta = {(f"field_{k}" if k in RESERVED else k): v for k, v in extra.items()}
             meta = clean_metadata(meta)
@@ -64,23 +92,41 @@ class RecordsSource(Source):
 
     @staticmethod
     def _rows(path: Path, text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+        """Records with their line numbers; a bad record is a problem line, not the file's end."""
         rows: list[tuple[int, dict[str, Any]]] = []
         problems: list[str] = []
         if path.suffix.lower() == ".csv":
-            try:
-                reader = csv.DictReader(io.StringIO(text))
-                for n, row in enumerate(reader, start=2):
-                    rows.append((n, {k: v for k, v in row.items() if k is not None}))
-            except csv.Error as e:
-                raise BadInput(f"bad CSV ({e})") from e
+            csv.field_size_limit(MAX_RECORD_TEXT * 4)
+            reader = csv.DictReader(io.StringIO(text.replace("\x00", "")))
+            n = 1
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as e:
+                    problems.append(f"skipping {path}:{reader.line_num}: bad CSV ({e})")
+                    if reader.line_num == n:  # no progress: give up on the rest
+                        break
+                    n = reader.line_num
+                    continue
+                n = reader.line_num
+                rows.append((n, {k: typed_cell(v) if isinstance(v, str) else v
+                                 for k, v in row.items() if k is not None}))
+            if not rows and not problems and reader.fieldnames is None:
+                raise BadInput("bad CSV (no header)")
             return rows, problems
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
+            if "\x00" in line:
+                problems.append(f"skipping {path}:{n}: contains a NUL byte")
+                continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                problems.append(f"skipping {path}:{n}: bad JSON ({e.msg})")
+            except (json.JSONDecodeError, RecursionError) as e:
+                msg = e.msg if isinstance(e, json.JSONDecodeError) else "nested too deeply"
+                problems.append(f"skipping {path}:{n}: bad JSON ({msg})")
                 continue
             if not isinstance(obj, dict):
                 problems.append(f"skipping {path}:{n}: not a JSON object")

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
-from .base import FileRead, Item, ReadOptions, Source, sha256
+from .base import FileRead, Item, MiB, ReadOptions, Source, sha256
 
 
-def decode_text(data: bytes) -> str:
+def decode_text(data: bytes, allow_nul: bool = False) -> str:
+    """UTF-8 (or UTF-16 with a BOM) text; ``allow_nul`` for records, whose bad lines are
+    skipped one by one."""
     if not data.strip():
         raise BadInput("empty file")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -20,7 +24,7 @@ def decode_text(data: bytes) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError as e:
             raise BadInput("undecodable text (bad UTF-16)") from e
-    if b"\x00" in data[:8192]:
+    if not allow_nul and b"\x00" in data[:8192]:
         raise BadInput("binary data, not text")
     try:
         return data.decode("utf-8-sig")
@@ -57,9 +61,19 @@ class _HTMLText(HTMLParser):
             self.parts.append(data)
 
 
+#: a text, Markdown or HTML file over this is skipped (documented in the README)
+MAX_TEXT_BYTES = 16 * MiB
+#: a PDF over this is skipped
+MAX_PDF_BYTES = 256 * MiB
+
+
 class TextSource(Source):
     kind = "text"
     extensions = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf")
+    max_bytes = MAX_TEXT_BYTES
+
+    def limit(self, path: Path) -> int:
+        return MAX_PDF_BYTES if path.suffix.lower() == ".pdf" else MAX_TEXT_BYTES
 
     def read(self, path: Path, data: bytes, base: dict[str, Any], options: ReadOptions) -> FileRead:
         suffix = path.suffix.lower()
@@ -92,8 +106,11 @@ class TextSource(Source):
         try:
             from pypdf import PdfReader
 
-            reader = PdfReader(io.BytesIO(data))
-            pages = [page.extract_text() or "" for page in reader.pages]
+            logging.getLogger("pypdf").setLevel(logging.ERROR)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                reader = PdfReader(io.BytesIO(data))
+                pages = [page.extract_text() or "" for page in reader.pages]
         except ImportError as e:  # pragma: no cover
             raise BadInput("PDF support needs pypdf: `pip install pypdf`") from e
         except Exception as e:

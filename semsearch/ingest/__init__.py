@@ -1,0 +1,1 @@
+"""Ingest: scan folders (and manifests, shards), read files ahead, chunk, embed, write."""

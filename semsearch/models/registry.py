@@ -1,0 +1,139 @@
+"""Where models are found and kept: the ``semsearch.embedders`` entry-point group, one cache.
+
+Built-ins (``sentence-transformers``, ``open-clip``) are registered the same way as plugins,
+in ``pyproject.toml``; a plugin's embedder can serve a collection like a built-in (its name
+is recorded in the collection's :class:`~semsearch.types.ModelSpec`). Heavy libraries load
+only when an embedder is built, and each (backend, model) is built once per process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from importlib.metadata import entry_points
+
+from ..errors import ConfigError, ModelUnavailable
+from ..types import ModelSpec
+from .base import Embedder
+
+# torch's OpenMP workers spin between parallel regions: with other processes on the cores,
+# embedding one query took 100-600 ms instead of ~15 ms (measured on 2 shared cores). Must be
+# set before torch loads; a user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+GROUP = "semsearch.embedders"
+TEXT_BACKEND = "sentence-transformers"
+CLIP_BACKEND = "open-clip"
+NO_CLIP = {"", "none", "off", "no"}
+
+_BUILTIN = {
+    TEXT_BACKEND: "semsearch.models.sentence_transformers:SentenceTransformerEmbedder",
+    CLIP_BACKEND: "semsearch.models.open_clip:OpenClipEmbedder",
+}
+
+
+#: registered at run time (tests, notebooks): same form as an entry point's value
+_REGISTERED: dict[str, str] = {}
+
+
+def register(name: str, target: str | type[Embedder]) -> None:
+    """Register an embedder backend by hand, as an entry point would (``module:Class``, or
+    the class itself). Installed plugins use the ``semsearch.embedders`` entry-point group."""
+    if isinstance(target, type):
+        target = f"{target.__module__}:{target.__qualname__}"
+    _REGISTERED[name] = target
+
+
+def unregister(name: str) -> None:
+    _REGISTERED.pop(name, None)
+
+
+def backends() -> dict[str, str]:
+    """Backend name -> ``module:Class``: built-ins first, then installed plugins, then those
+    registered at run time."""
+    found = dict(_BUILTIN)
+    for ep in entry_points(group=GROUP):
+        found.setdefault(ep.name, ep.value)
+    for name, target in _REGISTERED.items():
+        found.setdefault(name, target)
+    return found
+
+
+def load_backend(name: str) -> type[Embedder]:
+    target = backends().get(name)
+    if target is None:
+        raise ConfigError(f"unknown embedder backend {name!r}; known: {', '.join(backends())}")
+    module_name, _, attr = target.partition(":")
+    try:
+        cls: object = importlib.import_module(module_name)
+        for part in attr.split("."):
+            cls = getattr(cls, part)
+    except (ImportError, AttributeError) as e:
+        raise ModelUnavailable(f"embedder backend {name!r} cannot be loaded: {e}") from e
+    if not (isinstance(cls, type) and issubclass(cls, Embedder)):
+        raise ConfigError(f"embedder backend {name!r} does not subclass semsearch Embedder")
+    return cls
+
+
+def default_spec(text_model: str | None = None, clip_model: str | None = None,
+                 clip_pretrained: str | None = None, text_backend: str | None = None,
+                 clip_backend: str | None = None) -> ModelSpec:
+    """A spec with the built-in defaults filled in (not yet canonical: see :func:`resolve`)."""
+    text_cls = load_backend(text_backend or TEXT_BACKEND)
+    clip_cls = load_backend(clip_backend or CLIP_BACKEND)
+    return ModelSpec(
+        text_model or text_cls.default_model,
+        clip_cls.default_model if clip_model is None else clip_model,
+        clip_pretrained,
+        text_backend or TEXT_BACKEND,
+        clip_backend or CLIP_BACKEND,
+    )
+
+
+def resolve(spec: ModelSpec) -> ModelSpec:
+    """Canonical names, so that 'all-MiniLM-L6-v2' and its full hub id compare equal."""
+    text, _ = load_backend(spec.text_backend).canonical(spec.text_model, None)
+    if spec.clip_model is None or spec.clip_model.lower() in NO_CLIP:
+        return ModelSpec(text, None, None, spec.text_backend, spec.clip_backend)
+    model, pretrained = load_backend(spec.clip_backend).canonical(
+        spec.clip_model, spec.clip_pretrained)
+    return ModelSpec(text, model, pretrained, spec.text_backend, spec.clip_backend)
+
+
+class ModelRegistry:
+    """Loaded embedders, one per (backend, model, weights), shared by everything in a process
+    (libraries, collections, the registered Chroma embedding functions)."""
+
+    def __init__(self) -> None:
+        self._models: dict[tuple[str, ...], Embedder] = {}
+        self._lock = threading.Lock()
+
+    def embedder(self, backend: str, *args: str | None) -> Embedder:
+        key = (backend, *[a or "" for a in args])
+        with self._lock:
+            if key not in self._models:
+                self._models[key] = load_backend(backend)(*args)
+            return self._models[key]
+
+    def loaded(self, backend: str, *args: str | None) -> bool:
+        return (backend, *[a or "" for a in args]) in self._models
+
+    def text(self, spec: ModelSpec) -> Embedder:
+        return self.embedder(spec.text_backend, spec.text_model)
+
+    def clip(self, spec: ModelSpec, collection: str = "") -> Embedder:
+        if spec.clip_model is None:
+            raise ModelUnavailable(f"collection {collection!r} was built without a CLIP model")
+        return self.embedder(spec.clip_backend, spec.clip_model, spec.clip_pretrained)
+
+    def for_space(self, spec: ModelSpec, space: str, collection: str = "") -> Embedder:
+        return self.text(spec) if space == "text" else self.clip(spec, collection)
+
+
+_shared = ModelRegistry()
+
+
+def shared_registry() -> ModelRegistry:
+    """The process's model cache."""
+    return _shared

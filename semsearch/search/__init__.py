@@ -1,0 +1,1 @@
+"""Search: one typed request, one planner: resolve inputs, retrieve, rank."""

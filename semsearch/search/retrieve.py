@@ -1,0 +1,130 @@
+"""Retrieval: candidate lists from the store (dense), the lexical index (BM25), and the
+exact best-score re-scoring of recommendations. Everything goes through the typed Store."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..storage.ids import chroma_id, item_id, item_of
+from ..storage.vectors import Match
+from .rank import best_score
+from .request import Leg
+
+if TYPE_CHECKING:
+    from ..storage.data_dir import DataDir
+
+#: lexical candidates fetched per query at least (before filtering and fusion)
+LEXICAL_DEPTH = 100
+
+def best_per_item(matches: list[Match]) -> list[Match]:
+    """Keep the first (best) match of each item, in order."""
+    seen: set[str] = set()
+    out: list[Match] = []
+    for m in matches:
+        key = item_id(m.chroma_id, m.metadata)
+        if key not in seen:
+            seen.add(key)
+            out.append(m)
+    return out
+
+
+class Retriever:
+    def __init__(self, data: DataDir, name: str) -> None:
+        self.data = data
+        self.store = data.store
+        self.name = name
+
+    def dense(self, space: str, vector: np.ndarray, k: int, where: dict[str, Any] | None,
+              per_item: bool) -> list[Match]:
+        """The ``k`` nearest items (or chunks) to ``vector``, each scored by its best chunk."""
+        total = self.store.count(self.name, space)
+        if total == 0 or k <= 0:
+            return []
+        n = min(total, k * 4 + 20) if per_item else min(total, k)
+        while True:
+            matches = self.store.query(self.name, space, vector, n, where)
+            if not per_item:
+                return matches[:k]
+            best = best_per_item(matches)
+            if len(best) >= k or n >= total or len(matches) < n:
+                return best[:k]
+            n = min(total, n * 4)
+
+    def lexical(self, text: str, depth: int, where: dict[str, Any] | None,
+                per_item: bool) -> list[Match]:
+        """BM25 candidates (ids and scores only; see :meth:`hydrate`), filtered by ``where``."""
+        if not self.store.has(self.name, "text"):
+            return []
+        ranked = self.data.fresh_lexical(self.name).search(text, max(LEXICAL_DEPTH, depth))
+        if where:
+            allowed = self.store.passing(self.name, "text", [cid for cid, _ in ranked], where)
+            ranked = [(cid, score) for cid, score in ranked if cid in allowed]
+        found = [Match(cid, None, {"item_id": item_of(cid)}, None, score)
+                 for cid, score in ranked]
+        return best_per_item(found) if per_item else found
+
+    def hydrate(self, matches: list[Match], query: np.ndarray | None) -> list[Match]:
+        """Metadata and document of lexical-only matches (and their cosine to ``query``)."""
+        stubs = [m.chroma_id for m in matches if m.document is None and m.distance is None]
+        if not stubs:
+            return matches
+        found = self.store.fetch(self.name, "text", stubs, None, query is not None)
+        out = []
+        for m in matches:
+            if m.chroma_id in found:
+                meta, doc, vec = found[m.chroma_id]
+                dist = None if vec is None or query is None else 1.0 - float(vec @ query)
+                m = Match(m.chroma_id, dist, meta, doc, m.bm25)
+            out.append(m)
+        return out
+
+    def chunk_vectors(self, space: str, matches: list[Match]) -> dict[str, np.ndarray]:
+        return self.store.vectors(self.name, space, [m.chroma_id for m in matches])
+
+    def best_score(
+        self, leg: Leg, pos: np.ndarray, neg: np.ndarray | None, depth: int,
+        where: dict[str, Any] | None,
+    ) -> tuple[list[Match], dict[str, np.ndarray]]:
+        """Qdrant's best_score: candidates are the union of each like's nearest chunks (one
+        batched query, ids only); every chunk of each candidate item is then scored exactly in
+        numpy and the item keeps its best chunk. Metadata is read for the ``depth`` best."""
+        total = self.store.count(self.name, leg.space)
+        if total == 0:
+            return [], {}
+        w = leg.where(where)
+        n = min(total, depth * 4 + 20)
+        found: dict[str, None] = {}
+        while True:
+            lists = self.store.nearest_ids(self.name, leg.space, pos, n, w)
+            short = any(len(ids) < n for ids in lists)
+            for ids in lists:
+                found.update(dict.fromkeys(ids))
+            items = {item_of(cid) for cid in found}
+            if len(items) >= depth or n >= total or short:
+                break
+            n = min(total, n * 4)
+        if not found:
+            return [], {}
+        vectors = self.store.vectors(self.name, leg.space, list(found))
+        counts = self.data.catalog.chunk_counts(self.name, items, leg.space)
+        missing = [c for item, count in counts.items()
+                   for c in (chroma_id(item, j) for j in range(count)) if c not in found]
+        vectors.update(self.store.vectors(self.name, leg.space, missing, where=w))
+        cids = [c for c in list(found) + [c for c in vectors if c not in found] if c in vectors]
+        emb = np.stack([vectors[c] for c in cids]).astype(np.float64)
+        p = (emb @ np.asarray(pos, dtype=np.float64).T).max(axis=1)
+        ng = (emb @ np.asarray(neg, dtype=np.float64).T).max(axis=1) \
+            if neg is not None and len(neg) else None
+        scores = best_score(p, ng)
+        best: dict[str, int] = {}
+        for i, cid in enumerate(cids):
+            item = item_of(cid)
+            if item not in best or scores[i] > scores[best[item]]:
+                best[item] = i
+        order = sorted(best.values(), key=lambda i: -scores[i])[:depth]
+        info = self.store.fetch(self.name, leg.space, [cids[i] for i in order])
+        matches = [Match(cids[i], 1.0 - float(scores[i]), info[cids[i]][0], info[cids[i]][1])
+                   for i in order if cids[i] in info]
+        return matches, {m.chroma_id: vectors[m.chroma_id] for m in matches}

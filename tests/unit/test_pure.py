@@ -1,0 +1,77 @@
+"""Parsers and ranking rules on small inputs: composed queries, filters, RRF, MMR, best-score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from semsearch.errors import ConfigError
+from semsearch.search.expression import Composed, Term
+from semsearch.search.filters import check_arguments, parse_where
+from semsearch.search.rank import best_score, mmr, rrf
+from semsearch.storage.ids import chroma_id, chunk_of, item_id, item_of
+from semsearch.storage.vectors import Match
+
+
+def unit(v: list[float]) -> np.ndarray:
+    a = np.asarray(v, dtype=np.float64)
+    return a / np.linalg.norm(a)
+
+
+def test_compose_syntax() -> None:
+    c = Composed.parse("2:cat + ./x.jpg - fruit")
+    assert [(t.value, t.weight) for t in c.terms] == [("cat", 2.0), ("./x.jpg", 1.0),
+                                                     ("fruit", -1.0)]
+    c = Composed.parse('- 0.5:"rock - paper" + scissors-like + .25:3d')
+    assert [(t.value, t.weight) for t in c.terms] == [("rock - paper", -0.5),
+                                                     ("scissors-like", 1.0), ("3d", 0.25)]
+    assert Composed.parse(str(c)) == c
+    assert str(Composed([Term("a"), Term("b c", -2)])) == "a - 2:b c"
+    for bad in ("cat + ", "- ", '"unclosed - x'):
+        with pytest.raises(ConfigError):
+            Composed.parse(bad)
+
+
+def test_rules_on_small_arrays() -> None:
+    assert list(best_score(np.array([0.9, 0.2, 0.5]), np.array([0.1, 0.6, 0.5]))) == \
+        pytest.approx([0.9, -0.36, -0.25])
+    v = np.eye(3)
+    v[1] = unit([1, 0.1, 0])
+    assert mmr(np.array([1.0, 0.99, 0.5]), v, 1.0, 3) == [0, 1, 2]
+    assert mmr(np.array([1.0, 0.99, 0.5]), v, 0.5, 2) == [0, 2]
+
+
+def test_where_parsing() -> None:
+    assert parse_where(["year>=2020"]) == {"year": {"$gte": 2020}}
+    assert parse_where(["camera=X100"]) == {"camera": {"$eq": "X100"}}
+    assert parse_where(["n=3"]) == {"$or": [{"n": {"$eq": 3}}, {"n": {"$eq": "3"}}]}
+    assert parse_where(["a=1", 'b="x y"'])["$and"][1] == {"b": {"$eq": "x y"}}
+    assert parse_where({"k": 1}) == {"k": 1}
+    assert parse_where(None) is None
+    for bad in ["no operator", "year>abc"]:
+        with pytest.raises(ConfigError):
+            parse_where([bad])
+
+
+def test_shared_arguments_are_checked() -> None:
+    check_arguments("any", 1, 0, 0.5, "hybrid")
+    for args in [("video", 1), ("any", 0), ("any", 1, -1), ("any", 1, 0, 2.0),
+                 ("any", 1, 0, float("nan")), ("any", 1, 0, None, "fuzzy")]:
+        with pytest.raises(ConfigError):
+            check_arguments(*args)  # type: ignore[arg-type]
+
+
+def test_id_rules() -> None:
+    assert chroma_id("notes/a.md", 3) == "notes/a.md#3"
+    assert item_of("x#y.csv#12#0") == "x#y.csv#12"
+    assert chunk_of("a#7") == 7 and chunk_of("a") == 0
+    assert item_id("a#0", {"item_id": "b"}) == "b" and item_id("a#0", {}) == "a"
+
+
+def test_rrf_sums_reciprocal_ranks_and_breaks_ties_by_list_order() -> None:
+    def m(item: str) -> Match:
+        return Match(f"{item}#0", 0.5, {"item_id": item}, None)
+
+    fused = rrf([[m("a"), m("b"), m("c")], [m("c"), m("b"), m("d")]], k=60)
+    scores = {"a": 1 / 61, "b": 2 / 62, "c": 1 / 63 + 1 / 61, "d": 1 / 63}
+    assert [x.metadata["item_id"] for x in fused] == sorted(scores, key=lambda i: -scores[i])
