@@ -23,8 +23,9 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, ProgressBar, Static
 
+from semsearch.client.library import Library
 from semsearch.errors import ModelUnavailable
-from semsearch.library import Library
+from semsearch.models.registry import ModelRegistry
 from semsearch.tui import SemsearchApp, create_app
 from semsearch.tui.keys import ALL_KEYS, COMMANDS
 from semsearch.tui.screens.collections import CollectionScreen
@@ -98,19 +99,21 @@ async def settle(pilot: Pilot[None], timeout: float = 60.0) -> None:
     """Wait until no worker runs and no typed query waits for its debounce."""
     app = pilot.app
     assert isinstance(app, SemsearchApp)
+    ui = app.search_screen
     deadline = time.monotonic() + timeout
     quiet = 0
     while quiet < 2:
-        assert time.monotonic() < deadline, f"still busy: {app.status.state_text}"
+        assert time.monotonic() < deadline, f"still busy: {ui.status.state_text}"
         await pilot.pause(0.05)
-        quiet = quiet + 1 if not app.busy else 0
+        quiet = quiet + 1 if not ui.busy else 0
 
 
 async def type_query(pilot: Pilot[None], text: str) -> None:
     app = pilot.app
     assert isinstance(app, SemsearchApp)
-    app.bar.focus_query()
-    app.bar.text = ""
+    ui = app.search_screen
+    ui.bar.focus_query()
+    ui.bar.text = ""
     await pilot.press(*text)
     await pilot.press("enter")  # search now, go to the results
     await settle(pilot)
@@ -129,31 +132,32 @@ def test_first_paint_comes_before_the_models(tlib: Library, base: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The screen paints and says what is loading while the models still load."""
     release = threading.Event()
-    original = Library.embedder
+    original = ModelRegistry.embedder
 
-    def slow(self: Library, *args: Any) -> Any:
+    def slow(self: ModelRegistry, *args: Any) -> Any:
         release.wait(30)
         return original(self, *args)
 
-    monkeypatch.setattr(Library, "embedder", slow)
+    monkeypatch.setattr(ModelRegistry, "embedder", slow)
     app = make(tlib, base, query="dogs")
     started = time.perf_counter()
 
     async def body(pilot: Pilot[None]) -> None:
         painted = time.perf_counter() - started
         assert painted < 1.0, f"first paint {painted:.2f}s"
-        assert "Opening collection tui" in app.status.state_text or \
-            "Loading" in app.status.state_text
+        ui = app.search_screen
+        assert "Opening collection tui" in ui.status.state_text or \
+            "Loading" in ui.status.state_text
         for _ in range(400):  # opening the store first takes a while on a busy machine
-            if "Loading text model" in app.status.state_text:
+            if "Loading text model" in ui.status.state_text:
                 break
             await pilot.pause(0.05)
         assert "Loading text model sentence-transformers/all-MiniLM-L6-v2" in \
-            app.status.state_text
-        assert app.results.hits == [] and not app.ready
+            ui.status.state_text
+        assert ui.results.hits == [] and not ui.ready
         release.set()
         await settle(pilot)
-        assert app.ready and app.results.hits  # the query given at start ran once ready
+        assert ui.ready and ui.results.hits  # the query given at start ran once ready
 
     try:
         run(app, body)
@@ -167,25 +171,26 @@ def test_typing_a_query_shows_the_clients_hits(tlib: Library, base: Path) -> Non
 
     async def body(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        assert app.status.state_text.endswith("Ready")
-        assert "tui · 9 texts · 3 images" in str(app.status.query_one("#status-collection")
+        ui = app.search_screen
+        assert ui.status.state_text.endswith("Ready")
+        assert "tui · 9 texts · 3 images" in str(ui.status.query_one("#status-collection")
                                                  .render())
         await pilot.press(*"dogs on the beach")  # as you type: no enter
         await settle(pilot)
         expected = col.search("dogs on the beach", k=10)
-        assert ids(app.results.hits) == ids(expected)
-        assert [round(h.score, 4) for h in app.results.hits] == \
+        assert ids(ui.results.hits) == ids(expected)
+        assert [round(h.score, 4) for h in ui.results.hits] == \
             [round(h.score, 4) for h in expected]
-        assert {h.modality for h in app.results.hits} == {"text", "image"}
+        assert {h.modality for h in ui.results.hits} == {"text", "image"}
         # pictures are drawn (half blocks here), texts get a marker
         for card in app.query(ResultCard):
             if card.hit.modality == "image":
                 assert card.thumb is not None and card.query("HalfcellImage")
         # the first hit is selected and previewed with its metadata and score
-        assert app.preview.hit is not None and app.preview.hit.id == expected[0].id
-        meta = str(app.preview.query_one("#preview-meta").render())
+        assert ui.preview.hit is not None and ui.preview.hit.id == expected[0].id
+        meta = str(ui.preview.query_one("#preview-meta").render())
         assert f"{expected[0].score:.3f}" in meta
-        assert "results · 10 hits" in str(app.results.border_title)
+        assert "results · 10 hits" in str(ui.results.border_title)
 
     run(app, body)
 
@@ -196,9 +201,10 @@ def test_text_preview_highlights_the_matching_chunk(tlib: Library, base: Path) -
     async def body(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await type_query(pilot, "boil pasta with garlic")
-        hit = app.results.selected
+        ui = app.search_screen
+        hit = ui.results.selected
         assert hit is not None and hit.id.endswith("pasta.txt")
-        text = app.preview.body
+        text = ui.preview.body
         assert text.plain.startswith("Boil the pasta")
         marked = [s for s in text.spans if "on #3b3b5c" in str(s.style)]
         assert [(s.start, s.end) for s in marked] == [(0, len(text.plain))]  # one chunk
@@ -218,25 +224,26 @@ def test_type_k_and_filters_from_the_ui(tlib: Library, base: Path) -> None:
         await type_query(pilot, "a story")
         await pilot.press("t")  # both -> images
         await settle(pilot)
-        assert app.bar.result_type == "image"
-        assert ids(app.results.hits) == ids(col.search("a story", type="image", k=10))
+        ui = app.search_screen
+        assert ui.bar.result_type == "image"
+        assert ids(ui.results.hits) == ids(col.search("a story", type="image", k=10))
         await pilot.press("t")  # -> texts
         await settle(pilot)
-        assert ids(app.results.hits) == ids(col.search("a story", type="text", k=10))
+        assert ids(ui.results.hits) == ids(col.search("a story", type="text", k=10))
         k_input = app.query_one("#k", Input)
         k_input.value = "2"
         await settle(pilot)
-        assert ids(app.results.hits) == ids(col.search("a story", type="text", k=2))
+        assert ids(ui.results.hits) == ids(col.search("a story", type="text", k=2))
         filters = app.query_one("#filters", Input)
         filters.value = "year<1960"
         await settle(pilot)
         expected = col.search("a story", type="text", k=2, where=["year<1960"])
-        assert ids(app.results.hits) == ids(expected)
+        assert ids(ui.results.hits) == ids(expected)
         assert set(ids(expected)) <= {"book-1", "book-3"}
         filters.value = 'author="Frank Herbert"'
         await settle(pilot)
-        assert ids(app.results.hits) == ["book-2"]
-        assert "texts · k 2" in str(app.results.border_subtitle)
+        assert ids(ui.results.hits) == ["book-2"]
+        assert "texts · k 2" in str(ui.results.border_subtitle)
 
     run(app, body)
 
@@ -248,22 +255,23 @@ def test_a_pasted_image_path_searches_by_image(tlib: Library, base: Path) -> Non
 
     async def body(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        app.bar.focus_query()
+        ui = app.search_screen
+        ui.bar.focus_query()
         # as a terminal pastes (or drops) a path: quoted, in a bracketed paste
         app.query_one("#query", Input).post_message(events.Paste(f"'{picture}'"))
         await settle(pilot)
-        assert app.bar.text == f"'{picture}'"
+        assert ui.bar.text == f"'{picture}'"
         expected = col.search(image=str(picture), k=10)
-        assert ids(app.results.hits) == ids(expected)
-        assert {h.modality for h in app.results.hits} == {"image", "text"}  # image->both
-        assert app.results.hits[0].id == str(picture)
-        assert "like the image forest.png" in str(app.results.border_title)
+        assert ids(ui.results.hits) == ids(expected)
+        assert {h.modality for h in ui.results.hits} == {"image", "text"}  # image->both
+        assert ui.results.hits[0].id == str(picture)
+        assert "like the image forest.png" in str(ui.results.border_title)
         # a text file's path: items like that file
         notes = base / "corpus" / "notes" / "rain.md"
-        app.bar.text = str(notes)
+        ui.bar.text = str(notes)
         await settle(pilot)
-        assert ids(app.results.hits) == ids(col.similar(str(notes), k=10))
-        assert "more like rain.md" in str(app.results.border_title)
+        assert ids(ui.results.hits) == ids(col.similar(str(notes), k=10))
+        assert "more like rain.md" in str(ui.results.border_title)
 
     run(app, body)
 
@@ -276,14 +284,15 @@ def test_enter_and_double_click_open_with_the_system_viewer(tlib: Library, base:
     async def body(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await type_query(pilot, "guitar by the campfire")
-        first = app.results.hits[0]
+        ui = app.search_screen
+        first = ui.results.hits[0]
         await pilot.press("enter")
         assert opened == [first.path]
         cards = list(app.query(ResultCard))
         await pilot.double_click(cards[1])
         await pilot.pause()
-        assert opened[-1] == app.results.hits[1].path
-        assert app.results.index == 1
+        assert opened[-1] == ui.results.hits[1].path
+        assert ui.results.index == 1
 
     run(app, body)
 
@@ -296,17 +305,18 @@ def test_m_more_like_this(tlib: Library, base: Path) -> None:
         await settle(pilot)
         await type_query(pilot, "rain and thunderstorms")
         await pilot.press("down")
-        chosen = app.results.selected
+        ui = app.search_screen
+        chosen = ui.results.selected
         assert chosen is not None
         await pilot.press("m")
         await settle(pilot)
         expected = col.similar(f"id:{chosen.id}", k=10)
-        assert ids(app.results.hits) == ids(expected)
-        assert chosen.id not in ids(app.results.hits)
-        assert "more like" in str(app.results.border_title)
+        assert ids(ui.results.hits) == ids(expected)
+        assert chosen.id not in ids(ui.results.hits)
+        assert "more like" in str(ui.results.border_title)
         await pilot.press("t")  # an option change keeps "more like this"
         await settle(pilot)
-        assert ids(app.results.hits) == ids(col.similar(f"id:{chosen.id}", k=10,
+        assert ids(ui.results.hits) == ids(col.similar(f"id:{chosen.id}", k=10,
                                                         type="image"))
 
     run(app, body)
@@ -321,31 +331,32 @@ def test_like_unlike_recommend_and_chips(tlib: Library, base: Path) -> None:
         await pilot.press("escape", "r")  # nothing liked yet
         assert any("like a result first" in m for _, m in app.notices)
         await type_query(pilot, "a book")
-        hits = app.results.hits
+        ui = app.search_screen
+        hits = ui.results.hits
         await pilot.press("plus", "down", "minus", "down", "plus")
         await settle(pilot)
         liked, disliked = [f"id:{hits[0].id}", f"id:{hits[2].id}"], [f"id:{hits[1].id}"]
-        assert app.taste.likes == liked and app.taste.unlikes == disliked
+        assert ui.taste.likes == liked and ui.taste.unlikes == disliked
         chips = list(app.query(ChipWidget))
         assert [c.chip.polarity for c in chips] == ["like", "unlike", "like"]
         assert str(chips[0].render()).startswith("+ ") and str(chips[1].render()).startswith("− ")
         await pilot.press("r")
         await settle(pilot)
-        assert ids(app.results.hits) == ids(col.recommend(liked, disliked, k=10))
-        assert "recommended from 2 likes, 1 dislike" in str(app.results.border_title)
+        assert ids(ui.results.hits) == ids(col.recommend(liked, disliked, k=10))
+        assert "recommended from 2 likes, 1 dislike" in str(ui.results.border_title)
         # a chip goes on click, and the recommendation follows
         await pilot.click(chips[2])
         await settle(pilot)
-        assert app.taste.likes == liked[:1]
-        assert ids(app.results.hits) == ids(col.recommend(liked[:1], disliked, k=10))
+        assert ui.taste.likes == liked[:1]
+        assert ids(ui.results.hits) == ids(col.recommend(liked[:1], disliked, k=10))
         # and with the keyboard: focus a chip, press delete
         app.query(ChipWidget).first().focus()
         await pilot.press("delete")
         await settle(pilot)
-        assert app.taste.likes == []
+        assert ui.taste.likes == []
         assert isinstance(app.focused, ChipWidget)  # the next chip
         await pilot.press("x")
-        assert len(app.taste) == 0 and not app.chips.display
+        assert len(ui.taste) == 0 and not ui.chips.display
 
     run(app, body)
 
@@ -366,7 +377,8 @@ def test_a_profile_keeps_the_likes(tlib: Library, base: Path) -> None:
 
     async def body2(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        assert again.taste.likes == [f"id:{pasta}"]
+        ui = again.search_screen
+        assert ui.taste.likes == [f"id:{pasta}"]
         assert [c.chip.label for c in again.query(ChipWidget)] == ["notes/pasta.txt"]
 
     run(again, body2)
@@ -382,15 +394,16 @@ def test_g_grid_y_copy_and_slash(tlib: Library, base: Path) -> None:
         await settle(pilot)
         await type_query(pilot, "weather this weekend")
         await pilot.press("g")
-        assert app.results.grid and app.results.has_class("-grid")
-        assert app.results.columns() == app.results.styles.grid_size_columns >= 2
-        assert "· grid" in str(app.results.border_subtitle)
+        ui = app.search_screen
+        assert ui.results.grid and ui.results.has_class("-grid")
+        assert ui.results.columns() == ui.results.styles.grid_size_columns >= 2
+        assert "· grid" in str(ui.results.border_subtitle)
         await pilot.press("right")  # the grid moves sideways too
-        assert app.results.index == 1
+        assert ui.results.index == 1
         await pilot.press("y")
-        assert copied == [app.results.hits[1].path or app.results.hits[1].id]
+        assert copied == [ui.results.hits[1].path or ui.results.hits[1].id]
         await pilot.press("g")
-        assert not app.results.grid
+        assert not ui.results.grid
         await pilot.press("slash")
         field = app.query_one("#query", Input)
         assert app.focused is field and field.selected_text == "weather this weekend"
@@ -434,10 +447,11 @@ def test_c_switches_collection(tlib: Library, base: Path) -> None:
         assert listed.highlighted == 1  # type: ignore[attr-defined]
         await pilot.press("up", "enter")
         await settle(pilot)
-        assert app.collection_name == "other" and app.ready
-        assert "other · 6 texts" in str(app.status.query_one("#status-collection").render())
+        ui = app.search_screen
+        assert ui.collection_name == "other" and ui.ready
+        assert "other · 6 texts" in str(ui.status.query_one("#status-collection").render())
         # the query runs again in the new collection (text only: no CLIP there)
-        assert ids(app.results.hits) == ids(tlib.collection("other").search("dogs", k=10))
+        assert ids(ui.results.hits) == ids(tlib.collection("other").search("dogs", k=10))
 
     run(app, body)
 
@@ -466,10 +480,11 @@ def test_i_ingests_with_a_progress_bar(tlib: Library, base: Path,
         assert state.startswith("fresh: 3 added")
         assert any("fresh: 3 added" in m for _, m in app.notices)
         await pilot.press("escape")
-        assert app.ready and "fresh · 2 texts · 1 image" in \
-            str(app.status.query_one("#status-collection").render())
+        ui = app.search_screen
+        assert ui.ready and "fresh · 2 texts · 1 image" in \
+            str(ui.status.query_one("#status-collection").render())
         await type_query(pilot, "soup")
-        assert app.results.hits[0].id == str(folder / "b.md")
+        assert ui.results.hits[0].id == str(folder / "b.md")
 
     try:
         run(app, body)
@@ -492,8 +507,9 @@ def test_help_screen_lists_every_key(tlib: Library, base: Path) -> None:
         shown = console.export_text()
         for key in ALL_KEYS:
             assert key.display in shown and key.description in shown, key
-        # and every key bound on the app is in the table
-        bound = {b.key_display or b.key for _, b in app._bindings if not b.system}
+        # and every key bound on the app or its search screen is in the table
+        bound = {b.key_display or b.key for node in (app, app.search_screen)
+                 for _, b in node._bindings if not b.system}
         assert bound <= {k.display for k in ALL_KEYS}
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
@@ -530,7 +546,8 @@ def test_q_quits_and_ctrl_q_quits_while_typing(tlib: Library, base: Path) -> Non
     async def body2(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("q")  # in the query bar: a letter
-        assert typing.bar.text == "q" and typing.is_running
+        ui = typing.search_screen
+        assert ui.bar.text == "q" and typing.is_running
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert not typing.is_running
@@ -548,16 +565,17 @@ def test_errors_are_notifications(tlib: Library, base: Path,
 
     async def body(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        app.bar.text = "/no/such/picture.png"  # a bad path
+        ui = app.search_screen
+        ui.bar.text = "/no/such/picture.png"  # a bad path
         await settle(pilot)
         assert errors_of(app)[-1] == "no such file: /no/such/picture.png"
-        app.bar.text = "dogs"
+        ui.bar.text = "dogs"
         app.query_one("#filters", Input).value = "year<soon"  # a bad filter
         await settle(pilot)
         assert "needs a number" in errors_of(app)[-1]
         app.query_one("#filters", Input).value = ""
         await settle(pilot)
-        app.results.focus()
+        ui.results.focus()
         await pilot.press("enter")  # the viewer cannot start
         assert "xdg-open is not installed" in errors_of(app)[-1]
         await pilot.press("i")
@@ -582,7 +600,7 @@ def test_missing_collection_and_missing_models(tlib: Library, base: Path,
 
     run(app, body)
 
-    from semsearch.collection import Collection
+    from semsearch.client.collection import Collection
 
     def missing(self: Collection) -> Any:
         raise ModelUnavailable("text model all-MiniLM-L6-v2 is not downloaded")
@@ -593,7 +611,8 @@ def test_missing_collection_and_missing_models(tlib: Library, base: Path,
     async def body2(pilot: Pilot[None]) -> None:
         await settle(pilot)
         assert errors_of(app2) == ["text model all-MiniLM-L6-v2 is not downloaded"]
-        assert "error: text model" in app2.status.state_text
+        ui = app2.search_screen
+        assert "error: text model" in ui.status.state_text
         assert app2.is_running
 
     run(app2, body2)
@@ -641,8 +660,9 @@ def test_snapshot_ingest_progress(snap_compare: Any, tlib: Library, base: Path) 
         screen.query_one("#ingest-path", Input).value = "~/Pictures/2024"
         screen.started()
         # what the ingest worker reports, fixed so that the picture is stable
-        app.show_ingest_progress(ProgressEvent("scan", 8, 0))
-        app.show_ingest_progress(ProgressEvent("embed", 3, 8, items=5))
+        ui = app.search_screen
+        ui.ingester.show_progress(ProgressEvent("scan", 8, 0))
+        ui.ingester.show_progress(ProgressEvent("embed", 3, 8, items=5))
         screen.skip("2024/broken.jpg", "not a readable image (truncated)")
         await pilot.pause()
 

@@ -13,6 +13,7 @@ Checks:
     (lowercased, [a-z]{3,} tokens, simple stopword list)
 With -v, lists the shared words of each natural question.
 """
+
 import json
 import re
 import sys
@@ -25,12 +26,164 @@ QUERIES = HERE / "queries.jsonl"
 MAX_AVG_SHARED = 1.0
 MAX_QUERIES_PER_NOTE = 2
 
-STOPWORDS = set(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "aren", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cannot", "could", "couldn", "did", "didn", "do", "does", "doesn", "doing", "don", "down", "during", "each", "few", "for", "from", "further", "get", "got", "had", "hadn", "has", "hasn", "have", "haven", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "isn", "it", "its", "itself", "just", "let", "ll", "me", "more", "most", "mustn", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "re", "same", "shan", "she", "should", "shouldn", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "ve", "very", "was", "wasn", "we", "were", "weren", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "won", "would", "wouldn", "you", "your", "yours", "yourself", "yourselves"])
+STOPWORDS = set(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "aren",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "could",
+        "couldn",
+        "did",
+        "didn",
+        "do",
+        "does",
+        "doesn",
+        "doing",
+        "don",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "get",
+        "got",
+        "had",
+        "hadn",
+        "has",
+        "hasn",
+        "have",
+        "haven",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "let",
+        "ll",
+        "me",
+        "more",
+        "most",
+        "mustn",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "ought",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "re",
+        "same",
+        "shan",
+        "she",
+        "should",
+        "shouldn",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "ve",
+        "very",
+        "was",
+        "wasn",
+        "we",
+        "were",
+        "weren",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "won",
+        "would",
+        "wouldn",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
+)
 
 
 def content_words(text):
-    return {w for w in re.findall(r"[a-z]+", text.lower())
-            if len(w) >= 3 and w not in STOPWORDS}
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 3 and w not in STOPWORDS}
 
 
 def keyword_tokens(query):
@@ -45,9 +198,11 @@ def keyword_tokens(query):
 
 def main():
     verbose = "-v" in sys.argv[1:]
-    notes = {p.name: p.read_text(encoding="utf-8")
-             for p in sorted(NOTES_DIR.iterdir())
-             if p.suffix in (".md", ".txt")}
+    notes = {
+        p.name: p.read_text(encoding="utf-8")
+        for p in sorted(NOTES_DIR.iterdir())
+        if p.suffix in (".md", ".txt")
+    }
     lowered = {name: text.lower() for name, text in notes.items()}
     errors = []
 
@@ -78,13 +233,18 @@ def main():
         per_note[rel[0]] += 1
         if not str(q.get("query", "")).strip():
             errors.append(f"{qid}: empty query")
-    errors += [f"{name} is the answer to {n} queries (max {MAX_QUERIES_PER_NOTE})"
-               for name, n in per_note.items() if n > MAX_QUERIES_PER_NOTE]
+    errors += [
+        f"{name} is the answer to {n} queries (max {MAX_QUERIES_PER_NOTE})"
+        for name, n in per_note.items()
+        if n > MAX_QUERIES_PER_NOTE
+    ]
 
     kinds = Counter(q.get("kind") for q in queries)
     md = sum(n.endswith(".md") for n in notes)
-    print(f"notes: {len(notes)} ({md} .md, {len(notes) - md} .txt); "
-          f"notes used as answers: {len(per_note)}")
+    print(
+        f"notes: {len(notes)} ({md} .md, {len(notes) - md} .txt); "
+        f"notes used as answers: {len(per_note)}"
+    )
     print(f"queries: {len(queries)} (natural {kinds['natural']}, keyword {kinds['keyword']})")
 
     # keyword queries: exact token present in the relevant note
@@ -122,8 +282,10 @@ def main():
     if shared_counts:
         avg = sum(shared_counts) / len(shared_counts)
         dist = dict(sorted(Counter(shared_counts).items()))
-        print(f"\nnatural queries: average shared content words with relevant note = {avg:.2f} "
-              f"(distribution {dist})")
+        print(
+            f"\nnatural queries: average shared content words with relevant note = {avg:.2f} "
+            f"(distribution {dist})"
+        )
         if avg >= MAX_AVG_SHARED:
             errors.append(f"natural average overlap {avg:.2f} >= {MAX_AVG_SHARED}")
 

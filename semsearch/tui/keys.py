@@ -14,7 +14,7 @@ class Key:
     display: str  # as shown to people ("+")
     label: str  # short, for the footer
     description: str  # for the help screen
-    action: str = ""  # the app action bound to it
+    action: str = ""  # the action bound to it (on the app or on the search screen)
     #: where it works: results (on the selected result), main (anywhere but in a text
     #: field), anywhere, query bar, chips, dialogs, mouse
     where: str = "results"
@@ -67,8 +67,12 @@ ALL_KEYS: tuple[Key, ...] = COMMANDS + OTHER_KEYS
 ACTIONS: frozenset[str] = frozenset(k.action for k in COMMANDS)
 #: actions on the selected result
 ON_SELECTION: frozenset[str] = frozenset(k.action for k in COMMANDS if k.where == "results")
+#: actions of the app itself, bound on every screen (the others are the search screen's)
+APP_WIDE: frozenset[str] = frozenset({"help", "quit_app"})
 
 
-def bindings() -> list[Binding]:
+def bindings(app_wide: bool) -> list[Binding]:
+    """The app's own bindings (``app_wide``), or the search screen's. The footer lists the
+    screen's keys before the app's: the app's come last in :data:`COMMANDS` to match."""
     return [Binding(k.keys, k.action, k.label, show=k.footer, key_display=k.display)
-            for k in COMMANDS]
+            for k in COMMANDS if (k.action in APP_WIDE) == app_wide]

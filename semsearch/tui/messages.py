@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from ..collection import Collection, Results
-    from ..types import CollectionInfo, IngestSummary, ProgressEvent
+    from ..client.collection import Collection
+    from ..types import CollectionInfo, IngestSummary, ProgressEvent, Results
     from .state import Request
 
 

@@ -1,8 +1,8 @@
 """What the terminal UI asks of the client, and what it remembers; no widgets here.
 
-A :class:`Request` is one question to the collection (search, more like this, recommend);
-:func:`execute` answers it with the same Python client the CLI uses. :class:`Taste` holds the
-likes and dislikes shown as chips.
+:class:`Options` is how the app was started. A :class:`Request` is one question to the
+collection (search, more like this, recommend); :func:`execute` answers it with the same
+Python client the CLI uses. :class:`Taste` holds the likes and dislikes shown as chips.
 """
 
 from __future__ import annotations
@@ -18,9 +18,13 @@ from urllib.parse import unquote, urlparse
 
 from ..errors import ConfigError
 from ..types import Hit, ResultType
+from .opener import Opener, system_open
 
 if TYPE_CHECKING:
-    from ..collection import Collection, Results
+    from textual.widget import Widget
+
+    from ..client.collection import Collection
+    from ..types import Results
 
 RequestKind = Literal["search", "similar", "recommend"]
 Polarity = Literal["like", "unlike"]
@@ -31,6 +35,21 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".ti
                   ".heif"}
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf"}
 TYPE_LABELS: dict[str, str] = {"any": "both", "image": "images", "text": "texts"}
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the app was started (:func:`semsearch.tui.create_app`'s arguments)."""
+
+    query: str = ""  # the query bar's first values
+    result_type: ResultType = "any"
+    k: int = DEFAULT_K
+    filters: str = ""
+    image_class: type[Widget] | None = None  # draws pictures; None: text placeholders
+    root: Path | None = None  # paths are shown relative to it
+    opener: Opener = system_open
+    profile: str | None = None  # keeps the likes and dislikes
+    models: dict[str, str] = field(default_factory=dict)  # for a collection not made yet
 
 
 @dataclass(frozen=True)
@@ -142,7 +161,7 @@ def parse_filters(text: str) -> list[str]:
                             else text)
     except ValueError as e:
         raise ConfigError(f"bad filters {text!r}: {e}") from e
-    from ..query import parse_where
+    from ..search.filters import parse_where
 
     parse_where(parts)  # one clear error now rather than from the search
     return parts

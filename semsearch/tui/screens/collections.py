@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...client.library import Library, check_name
 from ...errors import SemsearchError
-from ...library import Library, check_name
 from ...types import CollectionInfo
 
 

@@ -1,18 +1,17 @@
 """Ingest a file or folder into the collection, with a progress bar.
 
-The ingest runs in an app worker: closing the dialog (esc) leaves it running, and the status
-line keeps counting.
+The ingest runs in a worker of the search screen (its ``start_ingest``): closing the
+dialog (esc) leaves it running, and the status line keeps counting.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, Static
 
@@ -22,13 +21,11 @@ from ...types import ProgressEvent
 class IngestScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "close", "Close")]
 
-    @dataclass
-    class Requested(Message):
-        path: str
-
-    def __init__(self, collection: str, path: str = "", running: bool = False) -> None:
+    def __init__(self, collection: str, path: str = "", running: bool = False,
+                 start_ingest: Callable[[str], None] | None = None) -> None:
         super().__init__()
         self.collection = collection
+        self.start_ingest = start_ingest  # called with the path typed
         self.initial_path = path
         self.running = running
         self.skipped: list[str] = []
@@ -58,11 +55,11 @@ class IngestScreen(ModalScreen[None]):
     @on(Input.Submitted, "#ingest-path")
     def _start(self, event: Input.Submitted) -> None:
         event.stop()
-        if self.running:
+        if self.running or self.start_ingest is None:
             return
-        self.post_message(self.Requested(event.value.strip()))
+        self.start_ingest(event.value.strip())
 
-    # called by the app ----------------------------------------------------------------------
+    # called by the ingest controller ---------------------------------------------------------
     def started(self) -> None:
         self.running = True
         self.skipped.clear()
