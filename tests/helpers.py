@@ -10,7 +10,6 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from semsearch.client.library import Library
-from semsearch.search.rank import rrf
 from semsearch.storage.vectors import Match
 
 DATA = Path(__file__).parent / "data"
@@ -168,11 +167,23 @@ def as_matches(ranked: list[Ranked]) -> list[Match]:
     return [Match(f"{r.id}#{r.chunk}", 1.0 - r.score, {"item_id": r.id}, None) for r in ranked]
 
 
-def fuse(lists: list[list[Ranked]], k: int) -> list[Ranked]:
-    """The expected ``type=any`` order: query.rrf over the brute-force per-space lists."""
-    by_id = {r.id: r for lst in lists for r in reversed(lst)}
-    fused = rrf([as_matches(lst[:k]) for lst in lists])
-    return [by_id[m.metadata["item_id"]] for m in fused[:k]]
+def bg(query: np.ndarray, corpus: dict[str, np.ndarray]) -> np.ndarray:
+    """The query's cosine to every chunk of a corpus: the background its scores are read
+    against (the store samples every row of a small collection)."""
+    q = np.asarray(query, dtype=np.float64)
+    q = q / np.linalg.norm(q)
+    return np.concatenate([np.asarray(v, dtype=np.float64) @ q for v in corpus.values()])
+
+
+def fuse(lists: list[tuple[list[Ranked], np.ndarray]], k: int) -> list[Ranked]:
+    """The expected ``type=any`` order: each list's scores standardised against its background
+    (mean and standard deviation of the query's scores over the leg's space), merged by that
+    value, which becomes the score."""
+    out = []
+    for ranked, background in lists:
+        mean, std = float(np.mean(background)), float(np.std(background))
+        out += [Ranked(r.id, (r.score - mean) / std, r.chunk) for r in ranked[:k]]
+    return sorted(out, key=lambda r: -r.score)[:k]
 
 
 def assert_hits(hits: list[Any], expected: list[Ranked], k: int | None = None,

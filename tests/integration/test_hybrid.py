@@ -1,30 +1,35 @@
-"""Hybrid search: the BM25 index beside the vectors, kept in step by ingest, fused by RRF.
+"""Hybrid search: the BM25 index (SQLite FTS5 in the catalog), kept in step by ingest, fused
+with the dense cosine by a convex combination.
 
-Expected rankings are computed independently: BM25 with bm25s over the stored chunk texts,
-cosine in numpy over the stored vectors, reciprocal-rank fusion by hand.
+Expected rankings are computed independently: BM25 by its formula in Python over the stored
+chunk texts (Porter stems, FTS5's k1 and b), cosine in numpy over the stored vectors, the
+fusion rule by hand.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import shutil
 from pathlib import Path
 
-import bm25s
 import numpy as np
+import pytest
 import Stemmer
 from helpers import SHORT_TEXTS, items_in, write
 from typer.testing import CliRunner
 
 from semsearch.cli import app
 from semsearch.client.library import Library
-from semsearch.search.planner import HYBRID_RRF_K
-from semsearch.search.retrieve import LEXICAL_DEPTH
+from semsearch.search.rank import DENSE_WEIGHT, KEYWORD_DENSE_WEIGHT, dense_weight
+from semsearch.storage.lexical import STOPWORDS
 
 EXTRA = {
     "zebra.txt": "Zebra stripes confuse biting flies; zebras graze the savanna in herds.",
     "kiln.md": "A kiln fires clay pots at high temperature until the glaze turns to glass.",
     "orbit.txt": "The satellite orbit decays slowly as thin upper atmosphere drags on it.",
 }
+STEM = Stemmer.Stemmer("porter")
 
 
 def corpus(folder: Path) -> Path:
@@ -33,21 +38,32 @@ def corpus(folder: Path) -> Path:
     return folder
 
 
-def bm25_ranking(lib: Library, name: str, query: str) -> list[tuple[str, float]]:
-    """Item ids by BM25 over the text space's chunks (best chunk per item), computed anew."""
+def tokens(text: str) -> list[str]:
+    return STEM.stemWords(re.findall(r"[^\W_]+", text.lower()))
+
+
+def bm25_ranking(lib: Library, name: str, query: str) -> tuple[list[tuple[str, float]], float]:
+    """Item ids by BM25 over the text space's chunks (best chunk per item), computed anew
+    (Okapi BM25 as FTS5 scores it: k1 1.2, b 0.75, idf log((N-n+.5)/(n+.5)) floored at 1e-6),
+    and the query's ceiling, sum of idf * (k1 + 1)."""
     rows = [r for rs in items_in(lib, name, "text").values() for r in rs]
-    stem = Stemmer.Stemmer("english")
-    index = bm25s.BM25()
-    index.index(bm25s.tokenize([r.document for r in rows], stopwords="en", stemmer=stem,
-                               show_progress=False), show_progress=False)
-    scores = index.get_scores(bm25s.tokenize(query, stopwords="en", stemmer=stem,
-                                             show_progress=False, return_ids=False)[0])
+    docs = [tokens(r.document) for r in rows]
+    n_docs, avgdl = len(docs), sum(map(len, docs)) / len(docs)
+    terms = list(dict.fromkeys(tokens(" ".join(w for w in re.findall(r"[^\W_]+", query.lower())
+                                                if w not in STOPWORDS))))
+    idf = {}
+    for t in terms:
+        df = sum(t in d for d in docs)
+        if df:
+            idf[t] = max(math.log((n_docs - df + 0.5) / (df + 0.5)), 1e-6)
     best: dict[str, float] = {}
-    for row, score in zip(rows, scores, strict=True):
+    for row, d in zip(rows, docs, strict=True):
+        score = sum(idf[t] * d.count(t) * 2.2 / (d.count(t) + 1.2 * (0.25 + 0.75 * len(d) / avgdl))
+                    for t in idf if t in d)
         item = row.metadata["item_id"]
         if score > 0 and score > best.get(item, 0.0):
-            best[item] = float(score)
-    return sorted(best.items(), key=lambda kv: -kv[1])
+            best[item] = score
+    return sorted(best.items(), key=lambda kv: -kv[1]), sum(v * 2.2 for v in idf.values())
 
 
 def dense_ranking(lib: Library, name: str, vector: np.ndarray) -> list[tuple[str, float]]:
@@ -56,40 +72,41 @@ def dense_ranking(lib: Library, name: str, vector: np.ndarray) -> list[tuple[str
     return sorted(best.items(), key=lambda kv: -kv[1])
 
 
-def rrf_ids(lists: list[list[str]], k: int = HYBRID_RRF_K) -> list[str]:
-    scores: dict[str, float] = {}
-    for ranked in lists:
-        for rank, item in enumerate(ranked, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
-    return sorted(scores, key=lambda i: -scores[i])
-
-
 def test_lexical_and_hybrid_rankings_match_an_independent_computation(lib: Library,
                                                                       tmp_path: Path):
     src = corpus(tmp_path / "docs")
     col = lib.collection("hy", clip_model="none")
     col.ingest([src])
     query = "zebra flies in the savanna and clay glaze"
-    expected_lex = bm25_ranking(lib, "hy", query)
+    expected_lex, ceiling = bm25_ranking(lib, "hy", query)
     assert len(expected_lex) >= 2
 
     lexical = col.search(query, type="text", mode="lexical", k=5)
     assert [h.id for h in lexical] == [i for i, _ in expected_lex[:5]]
     for hit, (_, score) in zip(lexical, expected_lex, strict=False):
-        assert abs(hit.score - score) < 1e-4  # lexical-only hits show their BM25 score
+        assert abs(hit.score - score) < 1e-4  # a lexical listing shows its BM25 score
+        assert hit.parts["bm25_share"] == pytest.approx(score / ceiling, abs=1e-4)
 
-    k = 4
     qvec = col.text_embedder().embed_batch([query])[0]
-    dense = dense_ranking(lib, "hy", qvec)
-    # each list as semsearch builds it: dense top (k*4+20), BM25 top LEXICAL_DEPTH
-    fused = rrf_ids([[i for i, _ in dense[: k * 4 + 20]],
-                     [i for i, _ in expected_lex[:LEXICAL_DEPTH]]])
-    hybrid = col.search(query, type="text", mode="hybrid", k=k)
-    assert [h.id for h in hybrid] == fused[:k]
-    cosine = dict(dense)
-    for hit in hybrid:  # every hybrid hit shows its cosine similarity, lexical-only ones too
-        assert abs(hit.score - cosine[hit.id]) < 1e-4
+    cosine = dict(dense_ranking(lib, "hy", qvec))
+    bm25 = dict(expected_lex)
+    alpha = dense_weight(query)
+    assert alpha == DENSE_WEIGHT
+    fused = {i: alpha * c + (1 - alpha) * bm25.get(i, 0.0) / ceiling for i, c in cosine.items()}
+    hybrid = col.search(query, type="text", mode="hybrid", k=4)
+    assert [h.id for h in hybrid] == sorted(fused, key=lambda i: -fused[i])[:4]
+    for hit in hybrid:  # the score is the fused value; its parts travel with it
+        assert hit.score == pytest.approx(fused[hit.id], abs=1e-4)
+        assert hit.parts["dense"] == pytest.approx(cosine[hit.id], abs=1e-4)
         assert hit.text
+
+
+def test_the_dense_weight_follows_the_query() -> None:
+    for q in ("how do I fix a flat tyre", "when is the dentist", "notes about bread"):
+        assert dense_weight(q) == DENSE_WEIGHT
+    for q in ("HX-4471 warranty", "ECONNRESET", 'error "refusing to merge"', "INC-20931",
+              "flight LX 1612", "parse_where()", "python3.11"):
+        assert dense_weight(q) == KEYWORD_DENSE_WEIGHT
 
 
 def test_lexical_index_follows_add_change_move_remove(lib: Library, tmp_path: Path):
@@ -106,7 +123,6 @@ def test_lexical_index_follows_add_change_move_remove(lib: Library, tmp_path: Pa
 
     col.ingest([src])
     assert lib.data.lexical("hy").size() == len(chunk_ids())
-    assert not lib.data.lexical("hy").dirty
 
     write(src / "added.txt", "A quokka smiles on Rottnest island.")
     col.ingest([src])
@@ -130,14 +146,18 @@ def test_lexical_index_follows_add_change_move_remove(lib: Library, tmp_path: Pa
     assert indexed() <= chunk_ids()
 
 
-def test_a_stale_index_is_rebuilt_on_search(lib: Library, tmp_path: Path):
+def test_a_catalog_without_the_index_fills_it_from_the_store(lib: Library, tmp_path: Path):
+    """A catalog from before the index moved into it (or rows another client wrote): the
+    index is filled from the store on the first search."""
     col = lib.collection("hy", clip_model="none")
     col.ingest([corpus(tmp_path / "docs")])
-    lib.data.lexical("hy").mark_dirty()  # what a crash between a store write and the rebuild leaves
+    size = lib.data.lexical("hy").size()
+    with lib.catalog.transaction() as db:
+        lib.data.lexical("hy").drop(db)
     fresh = Library(lib.home).collection("hy")
     assert [h.id for h in fresh.search("zebra", type="text", mode="lexical")] == [
         str(tmp_path / "docs" / "zebra.txt")]
-    assert not Library(lib.home).data.lexical("hy").dirty
+    assert Library(lib.home).data.lexical("hy").size() == size
 
 
 def test_filters_apply_to_lexical_and_hybrid(lib: Library, tmp_path: Path):

@@ -18,6 +18,7 @@ from helpers import (
     TINY_CLIP,
     Ranked,
     assert_hits,
+    bg,
     brute_rank,
     embed_images,
     fuse,
@@ -132,6 +133,17 @@ def brute_best(pos: list[np.ndarray], neg: list[np.ndarray],
     return sorted(out, key=lambda r: -r.score)
 
 
+def bg_best(pos: list[np.ndarray], neg: list[np.ndarray],
+            corpus: dict[str, np.ndarray]) -> np.ndarray:
+    """The best-score rule over every chunk: the background a best-score list is read against."""
+    chunks = np.concatenate([np.asarray(v, dtype=np.float64) for v in corpus.values()])
+    p = (chunks @ np.stack([unit(x) for x in pos]).T).max(axis=1)
+    if not neg:
+        return p
+    n = (chunks @ np.stack([unit(x) for x in neg]).T).max(axis=1)
+    return np.where(p > n, p, -(n * n))
+
+
 def brute_mmr(ranked: list[Ranked], corpus: dict[str, np.ndarray], lam: float, n: int,
               relevance: dict[str, float] | None = None) -> list[Ranked]:
     """Greedy MMR over the 4n best, plain Python loops: vectors are each hit's best chunk."""
@@ -169,8 +181,10 @@ def test_similar_text_item_uses_mean_of_chunks_and_leaves_it_out(data: Corpus) -
     assert {h.space for h in hits} == {"text"}
     # type any: text items by the text space, images by the item's CLIP vector, fused
     k = 6
-    want = fuse([brute_rank(q, text), brute_rank(data.item_vec("clip", notes),
-                                                 data.corpus("clip", "image"))], k)
+    qc = data.item_vec("clip", notes)
+    want = fuse([(brute_rank(q, text), bg(q, data.corpus("text"))),
+                 (brute_rank(qc, data.corpus("clip", "image")),
+                  bg(qc, data.corpus("clip", "image")))], k)
     assert_hits(data.col.similar(notes, k=k), want)
     # a record by id, and with the id: prefix
     b1 = data.item_vec("text", "book-1")
@@ -185,8 +199,10 @@ def test_similar_image_and_outside_files(data: Corpus) -> None:
     p3 = data.img(3)
     q = data.item_vec("clip", p3)
     k = 8
-    want = fuse([brute_rank(q, without(data.corpus("clip", "image"), {p3})),
-                 brute_rank(q, data.corpus("clip", "text"))], k)
+    want = fuse([(brute_rank(q, without(data.corpus("clip", "image"), {p3})),
+                  bg(q, data.corpus("clip", "image"))),
+                 (brute_rank(q, data.corpus("clip", "text")), bg(q, data.corpus("clip", "text")))],
+                k)
     hits = col.similar(p3, k=k)
     assert_hits(hits, want)
     assert {h.space for h in hits} == {"clip"}
@@ -201,8 +217,10 @@ def test_similar_image_and_outside_files(data: Corpus) -> None:
                 brute_rank(qo, data.corpus("clip", "image")), k)
     # an outside text file: text model for texts, CLIP text tower for images
     body = data.outside_text.read_text().strip()
-    want = fuse([brute_rank(data.text_vec("text", body), data.corpus("text")),
-                 brute_rank(data.text_vec("clip", body), data.corpus("clip", "image"))], k)
+    qt, qc = data.text_vec("text", body), data.text_vec("clip", body)
+    want = fuse([(brute_rank(qt, data.corpus("text")), bg(qt, data.corpus("text"))),
+                 (brute_rank(qc, data.corpus("clip", "image")),
+                  bg(qc, data.corpus("clip", "image")))], k)
     assert_hits(col.similar(data.outside_text, k=k), want)
     for bad in ("no such item or file", str(data.root / "missing.png")):
         with pytest.raises(ConfigError):
@@ -228,7 +246,8 @@ def test_recommend_average_is_rocchio(data: Corpus) -> None:
     q = np.mean(pos, axis=0) - 0.5 * np.mean(neg, axis=0)
     k = 7
     hits = col.recommend(likes, unlikes, k=k)
-    assert_hits(hits, fuse([brute_rank(q, images), brute_rank(q, texts)], k))
+    assert_hits(hits, fuse([(brute_rank(q, images), bg(q, data.corpus("clip", "image"))),
+                            (brute_rank(q, texts), bg(q, data.corpus("clip", "text")))], k))
     assert not inputs & set(ids(col.recommend(likes, unlikes, k=100)))
 
 
@@ -257,8 +276,9 @@ def test_recommend_text_inputs_use_the_text_space(data: Corpus) -> None:
                 brute_rank(rocchio("text"), texts))
     k = 6
     assert_hits(col.recommend(likes, unlikes, k=k),
-                fuse([brute_rank(rocchio("text"), texts),
-                      brute_rank(rocchio("clip"), images)], k))
+                fuse([(brute_rank(rocchio("text"), texts),
+                       bg(rocchio("text"), data.corpus("text"))),
+                      (brute_rank(rocchio("clip"), images), bg(rocchio("clip"), images))], k))
 
 
 def test_recommend_best_score_is_qdrants_rule(data: Corpus) -> None:
@@ -286,8 +306,10 @@ def test_recommend_best_score_is_qdrants_rule(data: Corpus) -> None:
     neg = [data.item_vec("clip", data.img(7))]
     inputs = {data.img(4), data.img(5), data.img(6), data.img(7), "book-4"}
     k = 8
-    want = fuse([brute_best(pos, neg, without(data.corpus("clip", "image"), inputs)),
-                 brute_best(pos, neg, without(data.corpus("clip", "text"), inputs))], k)
+    want = fuse([(brute_best(pos, neg, without(data.corpus("clip", "image"), inputs)),
+                  bg_best(pos, neg, data.corpus("clip", "image"))),
+                 (brute_best(pos, neg, without(data.corpus("clip", "text"), inputs)),
+                  bg_best(pos, neg, data.corpus("clip", "text")))], k)
     assert_hits(col.recommend(likes, unlikes, strategy="best-score", k=k), want)
     # without unlikes: the best similarity to any like
     want = brute_best(pos, [], without(data.corpus("clip", "image"), inputs - {data.img(7)}))
@@ -317,8 +339,9 @@ def test_composed_search_matches_weighted_sum(data: Corpus) -> None:
     q = 2 * data.text_vec("clip", "beach") + data.image_vec(out) \
         - data.text_vec("clip", "people")
     k = 8
-    want = fuse([brute_rank(q, data.corpus("clip", "image")),
-                 brute_rank(q, data.corpus("clip", "text"))], k)
+    want = fuse([(brute_rank(q, data.corpus("clip", "image")), bg(q, data.corpus("clip", "image"))),
+                 (brute_rank(q, data.corpus("clip", "text")), bg(q, data.corpus("clip", "text")))],
+                k)
     hits = col.search(expr=f"2:beach + {out} - people", k=k)
     assert_hits(hits, want)
     # the same query from parts and flags
@@ -357,7 +380,10 @@ def test_mmr_matches_brute_force(data: Corpus) -> None:
         want = brute_mmr(brute_rank(q, images), images, lam, 4)
         hits = col.search("a red square", type="image", k=4, diverse=lam)
         assert ids(hits) == [r.id for r in want]
-        assert [h.score for h in hits] == pytest.approx([r.score for r in want], abs=1e-4)
+        assert [h.parts["relevance"] for h in hits] == pytest.approx(
+            [r.score for r in want], abs=1e-4)
+        scores = [h.score for h in hits]  # the MMR value at each pick: never rising
+        assert scores == sorted(scores, reverse=True)
     # text space, multi-chunk items: each hit's vector is its best chunk
     texts = data.corpus("text")
     qt = data.text_vec("text", "sow tomatoes and watch the planets")
@@ -378,7 +404,8 @@ def test_mmr_matches_brute_force(data: Corpus) -> None:
     hits = col.recommend([data.img(0), data.img(8)], [data.img(9)], strategy="best-score",
                          type="image", k=4, diverse=0.5)
     assert ids(hits) == [r.id for r in want]
-    assert [h.score for h in hits] == pytest.approx([r.score for r in want], abs=1e-4)
+    assert [h.parts["relevance"] for h in hits] == pytest.approx([r.score for r in want],
+                                                                 abs=1e-4)
 
 
 # min-score and offset ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from helpers import (
     TINY_CLIP,
     Ranked,
     assert_hits,
+    bg,
     brute_rank,
     embed_images,
     fuse,
@@ -131,13 +132,14 @@ def test_image_and_text_together(corpus: Corpus) -> None:
 
 
 @pytest.mark.parametrize("query", QUERIES[:3])
-def test_any_fuses_text_and_image_lists_by_rrf(corpus: Corpus, query: str) -> None:
-    texts = brute_rank(corpus.col.text_embedder().embed_batch([query])[0], corpus.texts)
-    images = brute_rank(corpus.col.clip_embedder().embed_batch([query])[0], corpus.images)
+def test_any_merges_text_and_image_lists_by_calibrated_score(corpus: Corpus, query: str) -> None:
+    tq = corpus.col.text_embedder().embed_batch([query])[0]
+    iq = corpus.col.clip_embedder().embed_batch([query])[0]
+    texts, images = brute_rank(tq, corpus.texts), brute_rank(iq, corpus.images)
     for k in (K, 10):
         hits = corpus.col.search(query, type="any", mode="dense", k=k)
-        expected = fuse([texts, images], k)
-        assert_hits(hits, expected, ties=texts + images)
+        expected = fuse([(texts, bg(tq, corpus.texts)), (images, bg(iq, corpus.images))], k)
+        assert_hits(hits, expected)
         assert {h.modality for h in hits} == {"text", "image"}
         for h in hits:
             assert h.space == ("text" if h.modality == "text" else "clip")
@@ -152,7 +154,8 @@ def test_any_with_an_image_query(corpus: Corpus) -> None:
     q = embed_images(clip, [load_rgb(path)])[0]
     images, texts = brute_rank(q, corpus.images), brute_rank(q, corpus.clip_texts)
     hits = corpus.col.search(image=path, k=K)
-    assert_hits(hits, fuse([images, texts], K), ties=images + texts)
+    assert_hits(hits, fuse([(images, bg(q, corpus.images)), (texts, bg(q, corpus.clip_texts))],
+                           K))
     assert all(h.space == "clip" for h in hits)
 
 
@@ -226,5 +229,5 @@ def test_all_chunks_lists_every_chunk(corpus: Corpus, kwargs: dict) -> None:
         # within the text list, chunks keep their cosine order
         q = corpus.col.text_embedder().embed_batch([query])[0]
         want = sorted((float(v @ q) for vs in corpus.texts.values() for v in vs), reverse=True)
-        got = [h.score for h in hits if h.space == "text"]
+        got = [h.parts["dense"] for h in hits if h.space == "text"]
         assert got == pytest.approx(want, abs=1e-4)
