@@ -418,7 +418,7 @@ def print_table(r: dict[str, Any]) -> None:
     title = (f"{r['dataset']} ({r['split']}, {r['queries']} queries, {r['documents']} docs, "
              f"{r['model']})")
     labels = {"dense": "semsearch dense (HNSW, best chunk)",
-              "hybrid": "semsearch hybrid (dense + BM25, RRF)",
+              "hybrid": "semsearch hybrid (dense + BM25 share bonus)",
               "lexical": "semsearch lexical (BM25)",
               "first_chunk": "semsearch dense, where chunk=0"}
     rows = [(labels[k], v) for k, v in r["runs"].items()]

@@ -31,14 +31,16 @@ async def shoot(app: object, query: str, out: Path, size: tuple[int, int]) -> No
 
     assert isinstance(app, SemsearchApp)
     async with app.run_test(size=size) as pilot:
+        ui = app.search_screen  # the screen that does the work (and says what it does)
+
         async def settle() -> None:
             quiet = 0
             for _ in range(2400):
                 await pilot.pause(0.05)
-                quiet = quiet + 1 if not app.busy else 0
+                quiet = quiet + 1 if not ui.busy else 0
                 if quiet >= 3:
                     return
-            raise SystemExit(f"the app did not settle: {app.status.state_text}")
+            raise SystemExit(f"the app did not settle: {ui.status.state_text}")
 
         await settle()
         await pilot.press(*query)

@@ -6,6 +6,8 @@
 # Ingests samples/ text-only (--clip-model none: no CLIP weights needed) into a temporary
 # home, starts `semsearch tui -c sample --home <tmp>` in a detached tmux session, sends keys,
 # captures the pane after each step and greps it for what must be on screen. Needs tmux.
+# The app runs with PAGER=cat and no $EDITOR: enter (there is no xdg-open here) shows the text
+# through cat, the UI suspended meanwhile.
 # SEMSEARCH=path/to/semsearch overrides the command; WIDTH and HEIGHT the terminal size.
 set -uo pipefail
 
@@ -66,7 +68,7 @@ echo "Sourdough starter needs feeding: equal weights of flour and water every da
 step "start: semsearch tui -c sample --home <tmp> (${width}x${height})"
 started=$(date +%s.%N)
 tm -f /dev/null new-session -d -s "$session" -x "$width" -y "$height" \
-    "cd '$root' && '$semsearch' tui -c sample --home '$work/home'; echo \"semsearch exited with \$?\"; sleep 600"
+    "cd '$root' && env -u EDITOR -u VISUAL PAGER=cat '$semsearch' tui -c sample --home '$work/home'; echo \"semsearch exited with \$?\"; sleep 600"
 tm set-option -s escape-time 50
 until pane | grep -qF "query"; do
     sleep 0.05
@@ -79,25 +81,87 @@ awk -v t="$painted" 'BEGIN { exit !(t < 2.0) }' || fail "first paint took ${pain
 checks=$((checks + 1))
 wait_for "● Ready" 90
 
-step "type a query: results as you type, preview of the first hit"
+step "type a query: results as you type, preview of the first hit, why it matched"
 keys "flat tyre"
-wait_for "results · 10 hits · “flat tyre”"
+wait_for "· “flat tyre”"
 wait_for "samples/notes/bike-repair.md"
 wait_for "score   "
+wait_for "why  text space"
 show 1 22
 
-step "enter: go to the results; m: more like this"
+step "enter: go to the results; a: the hits below the relevance floor too, then not"
 keys Enter
 wait_for "enter Open"
+keys a
+wait_for "floor off (a hides the weak hits)"
+keys a
+wait_for "hidden below the relevance floor (a shows them)"
+
+step "enter: no xdg-open here, so the text goes through \$PAGER (cat), the UI suspended"
+keys Enter
+wait_for "Opened samples/notes/bike-repair.md in cat" 20
+
+step "y, Y: copy the path, the text"
+keys Y
+wait_for "Copied the text of samples/notes/bike-repair.md"
+keys y
+wait_for "Copied samples/notes/bike-repair.md"
+
+step "m: more like this (the query bar says the list is not its answer)"
 keys m
 wait_for "more like samples/notes/bike-repair.md"
+wait_for "query · list shows more like"
 
-step "+: like the selected result (a chip); r: recommend"
+step "+: like the selected result (a chip); r: recommend; x: back to the query"
 keys +
 wait_for "+ samples/notes/"
 keys r
 wait_for "recommended from 1 like, 0 dislikes"
 show 4 12
+keys x
+wait_for "· “flat tyre”"
+pane | grep -qF "recommended from" && fail "x left the title at 'recommended from'"
+checks=$((checks + 1))
+
+step "s: sort by date, by path, by relevance; d: compact rows"
+keys s
+wait_for "by newest"
+keys s
+wait_for "by path"
+keys s
+wait_for "by relevance"
+keys d
+wait_for "compact list"
+keys d
+wait_for "· list ·"
+
+step "k and filters: their footer, paging as the cursor reaches the end, a date filter"
+keys /
+keys Tab Tab Tab
+wait_for "Apply  esc Results"
+keys C-u 3 Enter Escape
+keys a
+wait_for "3 hits+"
+keys End
+wait_for "6 hits+"
+keys /
+keys Tab Tab Tab Tab
+wait_for "tab Complete"
+keys "since:2999" Enter
+wait_for "Nothing found."
+keys C-u Enter
+keys /
+keys Tab Tab Tab
+keys C-u 10 Enter Escape
+keys a
+wait_for "· k 10 ·"
+
+step "F1: help from a text field"
+keys /
+keys F1
+wait_for "semsearch · keys"
+keys Escape
+keys Escape
 
 step "g: grid"
 keys g

@@ -57,7 +57,8 @@ class IngestSummary:
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.moved} moved, {self.removed} removed, {self.skipped} skipped "
-            f"({self.items} items embedded in {self.seconds:.1f}s)"
+            f"({self.items} {'item' if self.items == 1 else 'items'} embedded in "
+            f"{self.seconds:.1f}s)"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -8,13 +8,15 @@ from typing import Annotated
 
 import typer
 
-from ..client.library import DEFAULT_COLLECTION
 from . import render
-from .app import app, errors, fail, open_library
+from .app import app, errors, examples, fail, open_library
 from .options import CollectionOpt, HomeOpt, JsonOpt, NoWaitOpt
 
 
-@app.command("collections")
+@app.command("collections", epilog=examples(
+    "semsearch collections            # name, files, items per modality, models",
+    "semsearch collections --json",
+))
 def list_collections(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
     """List collections with their item counts and models."""
     with errors(), open_library(home) as lib:
@@ -25,21 +27,27 @@ def list_collections(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
             typer.echo(render.collections_table(infos))
 
 
-@app.command()
-def info(collection: CollectionOpt = DEFAULT_COLLECTION, as_json: JsonOpt = False,
+@app.command(epilog=examples(
+    "semsearch info -c personal       # models, dimensions, counts, data directory",
+    "semsearch info -c personal --json",
+))
+def info(collection: CollectionOpt = "", as_json: JsonOpt = False,
          home: HomeOpt = None) -> None:
     """Show a collection's models, dimensions and counts."""
     with errors(), open_library(home) as lib:
         details = lib.collection(collection).info()
         if as_json:
-            typer.echo(json.dumps(details.to_dict()))
+            typer.echo(json.dumps({**details.to_dict(), "home": str(lib.home)}))
         else:
             typer.echo(render.info_text(details, lib.home))
 
 
-@app.command()
+@app.command(epilog=examples(
+    "semsearch rm -c personal         # asks first",
+    "semsearch rm -c personal --yes",
+))
 def rm(
-    collection: CollectionOpt = DEFAULT_COLLECTION,
+    collection: CollectionOpt = "",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
     home: HomeOpt = None,
     no_wait: NoWaitOpt = False,

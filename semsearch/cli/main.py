@@ -1,20 +1,79 @@
-"""The ``semsearch`` entry point: the app with every command registered."""
+"""The ``semsearch`` entry point: the app with every command registered, and the global
+options (given before the command; the command's own option wins over them)."""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Annotated, Any
 
-from . import collections, ingest, profile, search, tui  # noqa: F401 - register commands
-from .app import app
+import typer
+
+from . import collections, ingest, items, profile, search, tui  # noqa: F401 - register commands
+from .app import app, plain_help
+from .options import (
+    ClipModelOpt,
+    ClipPretrainedOpt,
+    HomeOpt,
+    QuietOpt,
+    TextModelOpt,
+    VerboseOpt,
+)
+from .serve import ChromaUrlOpt, TokenOpt
 from .serve import install as _server_cli
+from .settings import state
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"semsearch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def global_options(
+    home: HomeOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    token: TokenOpt = None,
+    text_model: TextModelOpt = None,
+    clip_model: ClipModelOpt = None,
+    clip_pretrained: ClipPretrainedOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Search your photos, notes and documents by meaning."""
+    state.reset()
+    given = {"home": home, "chroma_url": chroma_url, "text_model": text_model,
+             "clip_model": clip_model, "clip_pretrained": clip_pretrained}
+    state.flags.update({k: v for k, v in given.items() if v})
+    state.token = token
+    state.quiet, state.verbose = quiet, verbose
+
 
 _server_cli(app)  # `serve`, and --chroma-url on every command (keep after all commands)
+plain_help(app)
 
 
 #: commands that never write to the vector store: they may skip interpreter teardown
-FAST_EXIT = {"search", "similar", "recommend", "info", "collections", "profile"}
+FAST_EXIT = {"search", "similar", "recommend", "info", "collections", "profile", "show"}
+#: global options that take a value (skipped when looking for the command's name)
+_VALUED = {"--home", "--chroma-url", "--token", "--text-model", "--clip-model",
+           "--clip-pretrained"}
+
+
+def _command(args: list[str]) -> str:
+    it = iter(args)
+    for a in it:
+        if a in _VALUED:
+            next(it, None)
+        elif not a.startswith("-"):
+            return a
+    return ""
 
 
 def main() -> Any:
@@ -25,8 +84,7 @@ def main() -> Any:
         code = e.code
     else:
         code = 0
-    command = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
-    if command in FAST_EXIT and not os.environ.get("SEMSEARCH_SLOW_EXIT"):
+    if _command(sys.argv[1:]) in FAST_EXIT and not os.environ.get("SEMSEARCH_SLOW_EXIT"):
         # Once torch is loaded, interpreter teardown takes seconds (measured: about 3 s on
         # 2 cores). A read-only command has nothing left to save: run the exit hooks, flush,
         # and leave at once.

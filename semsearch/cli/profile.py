@@ -7,20 +7,29 @@ from typing import Annotated
 
 import typer
 
-from ..client.library import DEFAULT_COLLECTION
 from ..client.profiles import Profile, profile_names
 from . import render
-from .app import app, errors, open_library
+from .app import app, errors, examples, fail, open_library
 from .options import CollectionOpt, HomeOpt, JsonOpt
 
 profile_app = typer.Typer(
     help="Profiles: a named, lasting set of liked and disliked items of a collection.",
+    epilog=examples(
+        "semsearch profile like me a.jpg b.jpg book-3 -c photos",
+        'semsearch profile unlike me c.jpg "screenshots" -c photos',
+        "semsearch profile show me -c photos",
+        "semsearch recommend --profile me -c photos -k 20",
+        "semsearch profile forget me b.jpg -c photos",
+        "semsearch profile list -c photos",
+    ),
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(profile_app, name="profile")
 
-NameArg = Annotated[str, typer.Argument(help="Profile name.")]
-ItemsArg = Annotated[list[str], typer.Argument(help="Item ids, paths or quoted text.")]
+NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Profile name.")]
+ItemsArg = Annotated[list[str], typer.Argument(
+    metavar="ITEM...", help="Item ids, paths or quoted text.")]
 
 
 def _entries_text(profile: Profile) -> str:
@@ -46,48 +55,50 @@ def _change(name: str, items: list[str], collection: str, home: str | None, as_j
                        f"{len(profile.unlikes)} disliked")
 
 
-@profile_app.command("like")
-def profile_like(name: NameArg, items: ItemsArg, collection: CollectionOpt = DEFAULT_COLLECTION,
+@profile_app.command("like", epilog=examples(
+    "semsearch profile like me a.jpg b.jpg book-3 -c photos"))
+def profile_like(name: NameArg, items: ItemsArg, collection: CollectionOpt = "",
                  as_json: JsonOpt = False, home: HomeOpt = None) -> None:
     """Add items to a profile's likes (creating the profile)."""
     _change(name, items, collection, home, as_json, "like")
 
 
-@profile_app.command("unlike")
+@profile_app.command("unlike", epilog=examples(
+    'semsearch profile unlike me c.jpg "screenshots" -c photos'))
 def profile_unlike(name: NameArg, items: ItemsArg,
-                   collection: CollectionOpt = DEFAULT_COLLECTION, as_json: JsonOpt = False,
+                   collection: CollectionOpt = "", as_json: JsonOpt = False,
                    home: HomeOpt = None) -> None:
     """Add items to a profile's dislikes (an item liked before is now disliked)."""
     _change(name, items, collection, home, as_json, "unlike")
 
 
-@profile_app.command("forget")
+@profile_app.command("forget", epilog=examples("semsearch profile forget me b.jpg -c photos"))
 def profile_forget(name: NameArg, items: ItemsArg,
-                   collection: CollectionOpt = DEFAULT_COLLECTION, home: HomeOpt = None) -> None:
+                   collection: CollectionOpt = "", home: HomeOpt = None) -> None:
     """Take items out of a profile, liked or disliked."""
     with errors(), open_library(home) as lib:
         n = lib.profile(name, collection=collection).forget(*items)
         typer.echo(f"{name}: {n} forgotten")
 
 
-@profile_app.command("show")
-def profile_show(name: NameArg, collection: CollectionOpt = DEFAULT_COLLECTION,
+@profile_app.command("show", epilog=examples(
+    "semsearch profile show me -c photos", "semsearch profile show me -c photos --json"))
+def profile_show(name: NameArg, collection: CollectionOpt = "",
                  as_json: JsonOpt = False, home: HomeOpt = None) -> None:
     """List a profile's liked and disliked items."""
     with errors(), open_library(home) as lib:
         profile = lib.profile(name, collection=collection)
         if not profile.exists:
-            typer.echo(f"error: no profile named {name!r} in collection {collection!r} "
-                       "(add to it with `semsearch profile like NAME ITEM`)", err=True)
-            raise typer.Exit(1)
+            fail(f"no profile named {name!r} in collection {collection!r} "
+                 "(add to it with `semsearch profile like NAME ITEM`)")
         if as_json:
             typer.echo(json.dumps(profile.to_dict(), ensure_ascii=False))
         else:
             typer.echo(_entries_text(profile))
 
 
-@profile_app.command("list")
-def profile_list(collection: CollectionOpt = DEFAULT_COLLECTION, as_json: JsonOpt = False,
+@profile_app.command("list", epilog=examples("semsearch profile list -c photos"))
+def profile_list(collection: CollectionOpt = "", as_json: JsonOpt = False,
                  home: HomeOpt = None) -> None:
     """List a collection's profiles."""
     with errors(), open_library(home) as lib:
@@ -102,8 +113,8 @@ def profile_list(collection: CollectionOpt = DEFAULT_COLLECTION, as_json: JsonOp
                 typer.echo(f"{n}: {a} liked, {b} disliked")
 
 
-@profile_app.command("clear")
-def profile_clear(name: NameArg, collection: CollectionOpt = DEFAULT_COLLECTION,
+@profile_app.command("clear", epilog=examples("semsearch profile clear me -c photos"))
+def profile_clear(name: NameArg, collection: CollectionOpt = "",
                   home: HomeOpt = None) -> None:
     """Delete a profile."""
     with errors(), open_library(home) as lib:

@@ -55,6 +55,7 @@ class Collection:
         progress: Callable[[ProgressEvent], None] | None = None,
         shard: str | tuple[int, int] | None = None,
         follow_links: bool = False,
+        prune_missing: bool = False,
     ) -> IngestSummary:
         """Add, update, move and remove items so the collection matches ``paths``.
 
@@ -63,6 +64,8 @@ class Collection:
         first window of each text instead of chunking all of it. ``shard``: ``"I/N"`` or (I, N),
         this run's share of the files (see :mod:`semsearch.ingest.shard`). ``follow_links``:
         also read files through symlinks that point outside the folders given.
+        ``prune_missing``: a path given that no longer exists has its items removed (without
+        it, a missing path is an error and nothing changes).
         """
         part = parse_shard(shard)
         if isinstance(paths, str | os.PathLike):
@@ -76,7 +79,7 @@ class Collection:
             ingester = Ingester(data, self.lib.models, self.name, self.models, options,
                                 on_skip=on_skip, progress=progress)
             return ingester.run(paths, include, exclude, [str(p) for p in prune], part,
-                                follow_links=follow_links)
+                                follow_links=follow_links, prune_missing=prune_missing)
 
     def reindex(
         self,
@@ -112,7 +115,6 @@ class Collection:
         if new.clip_model is not None:
             self.lib.models.clip(new, self.name)
         with data.write_lock():
-            data.lexical(self.name).mark_dirty()
             data.store.drop(self.name)
             data.catalog.clear_contents(self.name)
             data.catalog.set_models(self.name, new)
@@ -121,7 +123,8 @@ class Collection:
         for raw_options, paths in groups.items():
             opts = ReadOptions.from_json(raw_options)
             s = self.ingest(paths, id_field=opts.id_field, text_fields=opts.text_fields,
-                            truncate=opts.truncate, on_skip=on_skip, progress=progress)
+                            truncate=opts.truncate, on_skip=on_skip, progress=progress,
+                            prune_missing=True)
             for key in ("added", "skipped", "items", "seconds"):
                 setattr(total, key, getattr(total, key) + getattr(s, key))
             total.skipped_files += s.skipped_files
@@ -158,6 +161,7 @@ class Collection:
         diverse: float | None = None,
         min_score: float | None = None,
         offset: int = 0,
+        floor: bool = False,
     ) -> Results:
         """Search by text, by image(s), or both.
 
@@ -165,31 +169,34 @@ class Collection:
         BM25, or ``hybrid``, both fused), images by CLIP's text tower. Images (with or
         without text): everything by CLIP. Composed queries (``expr="2:cat + ./x.jpg -
         fruit"``, ``minus``, ``weights``), MMR re-ranking (``diverse``), ``min_score`` and
-        ``offset`` apply as in every listing (:mod:`semsearch.search.planner`).
+        ``offset`` apply as in every listing (:mod:`semsearch.search.planner`). ``floor``
+        hides hits below the relevance floor (the CLI and TUI do by default);
+        ``Results.hidden`` says how many.
         """
         self._require()
         return self.run(Request.search(
             text, image=image, expr=expr, minus=minus, weights=weights, type=type, k=k,
             where=where, all_chunks=all_chunks, mode=mode, diverse=diverse,
-            min_score=min_score, offset=offset))
+            min_score=min_score, offset=offset, show_all=not floor))
 
     def similar(
         self, item: str | os.PathLike[str], *, k: int = 10, type: ResultType = "any",
         where: Where = None, diverse: float | None = None,
-        min_score: float | None = None, offset: int = 0,
+        min_score: float | None = None, offset: int = 0, floor: bool = False,
     ) -> Results:
         """More like one item: an item id or a path (an outside file is embedded on the fly).
         The item itself is left out."""
         self._require()
         return self.run(Request.similar(item, k=k, type=type, where=where, diverse=diverse,
-                                        min_score=min_score, offset=offset))
+                                        min_score=min_score, offset=offset,
+                                        show_all=not floor))
 
     def recommend(
         self, like: Any = (), unlike: Any = (), *, strategy: Strategy = "average", k: int = 10,
         type: ResultType = "any", where: Where = None,
         profile: str | None = None, diverse: float | None = None,
         min_score: float | None = None, offset: int = 0, like_weight: float = LIKE_WEIGHT,
-        unlike_weight: float = UNLIKE_WEIGHT,
+        unlike_weight: float = UNLIKE_WEIGHT, floor: bool = False,
     ) -> Results:
         """More like ``like``, less like ``unlike`` (item ids, paths or free text); strategy
         ``average`` (Rocchio) or ``best-score`` (Qdrant's rule). Inputs are left out."""
@@ -197,7 +204,7 @@ class Collection:
         return self.run(Request.recommend(
             like, unlike, strategy=strategy, k=k, type=type, where=where, profile=profile,
             diverse=diverse, min_score=min_score, offset=offset, like_weight=like_weight,
-            unlike_weight=unlike_weight))
+            unlike_weight=unlike_weight, show_all=not floor))
 
     def profile(self, name: str) -> Profile:
         """A named, persistent set of liked and disliked items of this collection."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ModelUnavailable
+from ..errors import ConfigError, ModelUnavailable
 from ..sources import Item, ReadOptions, source_for, supported_extensions
 from ..storage.catalog import FileRow, ItemRow
 from ..storage.ids import chroma_id
@@ -77,17 +77,11 @@ class Ingester:
         self.text: Embedder | None = None
         self.clip: Embedder | None = None
         self.clip_wanted = spec.clip_model is not None
-        self.lexical_dirty = False
+        self.lexical = data.lexical(name)
         self.items_written = 0
         self._claimed: dict[str, str] = {}  # record id -> the file that holds it in this run
         self.gone: set[str] = set()
         self.kept: list[str] = []  # paths the walk could not read: not gone
-
-    def _text_changing(self) -> None:
-        """Before the text space changes: the lexical index is stale until rebuilt."""
-        if not self.lexical_dirty:
-            self.data.lexical(self.name).mark_dirty()
-            self.lexical_dirty = True
 
     # planning --------------------------------------------------------------------------------
     def run(
@@ -98,16 +92,31 @@ class Ingester:
         prune: Iterable[str] = (),
         shard: Shard | None = None,
         follow_links: bool = False,
+        prune_missing: bool = False,
     ) -> IngestSummary:
         """``shard`` (I, N): only files of shard I of N (semsearch.shard) are ingested, and
         only they are pruned when gone. A file or folder the walk could not read is skipped
-        with a line and kept as it was (never taken for gone)."""
+        with a line and kept as it was (never taken for gone). A path given that does not
+        exist is an error (nothing changes) unless ``prune_missing``: then what the collection
+        held under it is removed."""
         started = time.perf_counter()
         extensions = supported_extensions()
         known = self.catalog.files(self.name)
         seen: dict[str, FileStat] = {}
         roots: list[str] = [str(Path(p).resolve()) for p in prune]
         first_root = len(roots)
+        missing = [raw for raw in paths if not Path(raw).expanduser().exists()]
+        if missing and not prune_missing:
+            lost = {str(m): sum(under(p, str(Path(m).expanduser().resolve())) for p in known)
+                    for m in missing}
+            held = {m: n for m, n in lost.items() if n}
+            if held:
+                m, n = next(iter(held.items()))
+                raise ConfigError(
+                    f"{m} is missing (renamed, or a disk not mounted?); its {n} "
+                    f"file{'s' if n != 1 else ''} stay in the collection: pass "
+                    "--prune-missing to remove them")
+            raise ConfigError(f"no such file or folder: {missing[0]}")
         for raw in paths:
             root = Path(raw).expanduser().resolve()
             if not root.exists():
@@ -153,8 +162,6 @@ class Ingester:
         with self.store.writing():
             self._remove([p for p in gone if p not in moved_from])
             self._remove(sorted(moved_from), count=False)
-        if self.lexical_dirty:
-            self.data.rebuild_lexical(self.name)
         self.summary.seconds = time.perf_counter() - started
         self.progress(ProgressEvent("done", len(todo), len(todo)))
         return self.summary
@@ -198,8 +205,6 @@ class Ingester:
                 start = getattr(known, attr) if known is not None else 0
                 ids += [chroma_id(p.item_id, i) for i in range(start, getattr(p, attr))]
             if ids and self.store.has(self.name, space):
-                if space == "text":
-                    self._text_changing()
                 self.store.delete(self.name, space, ids)
         self.catalog.clear_pending(self.name, [p.item_id for p in pending])
 
@@ -336,8 +341,6 @@ class Ingester:
         gone_by_sha: dict[str, str],
         moved_from: set[str],
     ) -> None:
-        if any(p.text_chunks for p in plans):
-            self._text_changing()
         self.catalog.add_pending(
             self.name, [(p.item.id, len(p.text_chunks), len(p.clip_chunks)) for p in plans]
         )
@@ -348,9 +351,12 @@ class Ingester:
             entry.plans.append(plan)
             if len(entry.plans) == entry.expected:
                 finished.append(entry)
-        self._delete_stale(finished)
-        with self.catalog.transaction() as db:
+        stale = self._delete_stale(finished)
+        with self.catalog.transaction() as db:  # the lexical index moves with the catalog
             self.catalog.record_items(db, self.name, [self._item_row(p) for p in plans])
+            self.lexical.remove(db, stale)
+            self.lexical.put(db, [(chroma_id(p.item.id, c.index), c.text)
+                                  for p in plans for c in p.text_chunks])
             for entry in finished:
                 self._record_file(db, entry, known, gone_by_sha, moved_from)
         self.items_written += len(plans)
@@ -360,8 +366,9 @@ class Ingester:
         return ItemRow(p.item.id, p.item.path, p.item.content_key, p.item.modality,
                        len(p.text_chunks), len(p.clip_chunks))
 
-    def _delete_stale(self, finished: list[Open]) -> None:
-        """Chunks of a file's previous items that its new items no longer have."""
+    def _delete_stale(self, finished: list[Open]) -> list[str]:
+        """Chunks of a file's previous items that its new items no longer have (deleted from
+        the store; their text chunk ids are returned for the lexical index)."""
         stale: dict[str, list[str]] = {"text": [], "clip": []}
         for entry in finished:
             new = {p.item.id: p for p in entry.plans}
@@ -373,10 +380,9 @@ class Ingester:
                                   for i in range(keep_text, old.text_chunks)]
                 stale["clip"] += [chroma_id(old.item_id, i)
                                   for i in range(keep_clip, old.clip_chunks)]
-        if stale["text"]:
-            self._text_changing()
         for space, ids in stale.items():
             self.store.delete(self.name, space, ids)
+        return stale["text"]
 
     def _record_file(
         self,
@@ -406,12 +412,13 @@ class Ingester:
     def _remove(self, paths: list[str], count: bool = True) -> None:
         for path in paths:
             items = self.catalog.items_of(self.name, path)
-            if any(i.text_chunks for i in items):
-                self._text_changing()
+            text_ids: list[str] = []
             for space, attr in (("text", "text_chunks"), ("clip", "clip_chunks")):
                 ids = [chroma_id(i.item_id, n) for i in items for n in range(getattr(i, attr))]
                 self.store.delete(self.name, space, ids)
+                text_ids = ids if space == "text" else text_ids
             with self.catalog.transaction() as db:
                 self.catalog.forget_file(db, self.name, path)
+                self.lexical.remove(db, text_ids)
             if count:
                 self.summary.removed += 1

@@ -46,6 +46,8 @@ def parse_where(filters: Sequence[str] | Mapping[str, Any] | None) -> dict[str, 
         value = _typed(raw)
         if op in {"$gt", "$gte", "$lt", "$lte"} and not isinstance(value, int | float):
             raise ConfigError(f"bad filter {f!r}: {m.group(2)} needs a number")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"bad filter {f!r}: {raw.strip()} is not a finite number")
         if op in {"$eq", "$ne"} and isinstance(value, int | float) and not isinstance(value, bool):
             both = [{key: {op: value}}, {key: {op: raw.strip()}}]
             clauses.append({"$or": both} if op == "$eq" else {"$and": both})
@@ -62,7 +64,8 @@ def and_where(*parts: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def check_arguments(
-    type: str, k: int, offset: int = 0, diverse: float | None = None, mode: str = "dense"
+    type: str, k: int, offset: int = 0, diverse: float | None = None, mode: str = "dense",
+    min_score: float | None = None,
 ) -> None:
     """The arguments every result listing shares (search, similar, recommend)."""
     if mode not in ("dense", "lexical", "hybrid"):
@@ -75,3 +78,5 @@ def check_arguments(
         raise ConfigError("offset must be 0 or more")
     if diverse is not None and not (0.0 <= diverse <= 1.0 and not math.isnan(diverse)):
         raise ConfigError("diverse (MMR lambda) must be between 0 and 1")
+    if min_score is not None and not math.isfinite(min_score):
+        raise ConfigError(f"min score must be a finite number, not {min_score}")

@@ -17,30 +17,41 @@ out, for search, similar, recommend and profile recommendations alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ConfigError, ModelUnavailable
+from ..storage.vectors import Match
 from ..types import Hit, Modality, Results, ResultType
 from .expression import TermKind
 from .filters import check_arguments, parse_where
-from .rank import RRF_K, Candidate, diversify, merge, rrf
+from .rank import (
+    FLOOR,
+    Background,
+    Candidate,
+    background,
+    best_score,
+    calibrate,
+    diversify,
+    fuse,
+    merge_by_rank,
+    merge_calibrated,
+)
 from .request import Leg, Request
 from .resolve import Example, Resolver, unit
-from .retrieve import Retriever
+from .retrieve import LEXICAL_DEPTH, Retriever
 
 if TYPE_CHECKING:
     from ..models.registry import ModelRegistry
     from ..storage.data_dir import DataDir
-    from ..storage.vectors import Match
     from ..types import ModelSpec
 
 #: MMR looks at this many candidates per result wanted
 MMR_POOL = 4
-#: hybrid fusion: the usual RRF constant and equal (dense, lexical) weights
-HYBRID_RRF_K = RRF_K
-HYBRID_WEIGHTS = (1.0, 1.0)
+#: hybrid fusion looks at this many BM25 candidates at least
+FUSION_DEPTH = 40
 #: metadata that is semsearch's bookkeeping, not the user's
 INTERNAL_KEYS = {"item_id", "sha256_file"}
 
@@ -72,8 +83,24 @@ def linear(parts: Sequence[tuple[list[np.ndarray], float]]) -> np.ndarray | None
     return unit(q).astype(np.float32)
 
 
-def to_hit(rank: int, c: Candidate) -> Hit:
-    m = c.match
+@dataclass
+class LegResult:
+    """One leg's candidates, the vector they were found with (or the chunk vectors of a
+    best-score list), and the query's background scores in that leg's space."""
+
+    cands: list[Candidate]
+    query: np.ndarray | None
+    vectors: dict[str, np.ndarray] | None
+    background: Background | None
+
+
+def below_floor(c: Candidate) -> bool:
+    z = c.parts.get("calibrated")
+    return z is not None and z < FLOOR
+
+
+def to_hit(rank: int, c: Candidate, completed: Match | None = None) -> Hit:
+    m = completed or c.match
     meta = {k: v for k, v in m.metadata.items() if k not in INTERNAL_KEYS}
     modality: Modality = "image" if meta.get("modality") == "image" else "text"
     return Hit(rank=rank, id=c.item, score=round(c.score, 6), modality=modality,
@@ -96,7 +123,7 @@ class Planner:
         self.warnings: list[str] = []
 
     def run(self, req: Request) -> Results:
-        check_arguments(req.type, req.k, req.offset, req.diverse, req.mode)
+        check_arguments(req.type, req.k, req.offset, req.diverse, req.mode, req.min_score)
         groups, signs, exclude = self._inputs(req)
         flat = [ex for g in groups for ex in g]
         has_image = any(ex.modality == "image" for ex in flat)
@@ -109,12 +136,37 @@ class Planner:
                 found = self._leg(req, leg, groups, signs, has_image, where, depth)
                 if found is None:
                     continue
-                cands, query, vectors = found
-                lists.append(self._trim(req, leg, cands, need, exclude, query, vectors))
-        ranked = merge(lists, per_item=not req.all_chunks)
-        page = ranked[req.offset: req.offset + req.k]
-        hits = [to_hit(rank, c) for rank, c in enumerate(page, start=req.offset + 1)]
-        return Results(hits, list(dict.fromkeys(self.warnings)))
+                cands = self._trim(req, leg, found, need, exclude)
+                bg = found.background
+                if bg is not None and req.diverse is not None:  # scores are MMR values
+                    bg = Background(bg.mean * req.diverse, bg.std * req.diverse)
+                calibrate(cands, bg)
+                lists.append(cands)
+            ranked = self._merge(req, [lst for lst in lists if lst])
+            if req.min_score is not None:
+                ranked = [c for c in ranked if round(c.score, 6) >= req.min_score]
+            hidden = 0
+            if not req.show_all:
+                shown = [c for c in ranked if not below_floor(c)]
+                hidden = len(ranked[:need]) - len(shown[:need])
+                ranked = shown
+            page = ranked[req.offset: req.offset + req.k]
+            complete = self.retriever.complete([c.match for c in page])
+        page = [c for c in page if c.match.chroma_id in complete]
+        hits = [to_hit(rank, c, complete[c.match.chroma_id])
+                for rank, c in enumerate(page, start=req.offset + 1)]
+        return Results(hits, list(dict.fromkeys(self.warnings)), hidden)
+
+    @staticmethod
+    def _merge(req: Request, lists: list[list[Candidate]]) -> list[Candidate]:
+        """One list: as it is when there is one; by calibrated score when every hit has one;
+        else (a lexical-only BM25 list) by reciprocal rank."""
+        if len(lists) <= 1:
+            return lists[0] if lists else []
+        calibrated = all(c.parts.get("calibrated") is not None for lst in lists for c in lst)
+        if calibrated:
+            return merge_calibrated(lists)
+        return merge_by_rank(lists, per_item=not req.all_chunks)
 
     # inputs ----------------------------------------------------------------------------------
     def _inputs(self, req: Request) -> tuple[list[list[Example]], list[float], set[str]]:
@@ -166,7 +218,11 @@ class Planner:
 
     def _leg_vectors(self, leg: Leg, groups: Sequence[Sequence[Example]], type: ResultType,
                      has_image_input: bool) -> list[list[np.ndarray]] | None:
-        """Per group, the examples' vectors in the leg's space; None drops the leg."""
+        """Per group, the examples' vectors in the leg's space; None drops the leg (silently
+        for a text-only collection asked for any type: it has no image results to miss)."""
+        if leg.space == "clip" and self.spec.clip_model is None and not has_image_input \
+                and type != "image":
+            return None
         try:
             if leg.space == "clip":
                 self.models.clip(self.spec, self.name)  # raises when it cannot be had
@@ -188,11 +244,10 @@ class Planner:
 
     # retrieval -------------------------------------------------------------------------------
     def _leg(self, req: Request, leg: Leg, groups: list[list[Example]], signs: list[float],
-             has_image: bool, where: dict[str, Any] | None, depth: int,
-             ) -> tuple[list[Candidate], np.ndarray | None, dict[str, np.ndarray] | None] | None:
-        lexical = req.text is not None and leg.space == "text"
-        if lexical and req.mode == "lexical" and req.diverse is None:
-            return self._text_leg(req, leg, None, where, depth), None, None
+             has_image: bool, where: dict[str, Any] | None, depth: int) -> LegResult | None:
+        text_query = req.text is not None and leg.space == "text"
+        if text_query and req.mode == "lexical" and req.diverse is None:
+            return self._text_leg(req, leg, None, where, depth)
         vecs = self._leg_vectors(leg, groups, req.type, has_image)
         if vecs is None:
             return None
@@ -201,10 +256,10 @@ class Planner:
             q = linear(list(zip(vecs, signs, strict=True)))
             if q is None:
                 return None
-            if lexical:
-                return self._text_leg(req, leg, q, where, depth), q, None
+            if text_query:
+                return self._text_leg(req, leg, q, where, depth)
             found = self.retriever.dense(leg.space, q, max(1, depth), leg.where(where), per_item)
-            return self._scored(leg, found), q, None
+            return LegResult(self._scored(leg, found), q, None, self._background(leg, q))
         pos, neg = vecs
         if not pos:
             self.warnings.append(f"no liked input has a vector in the {leg.space} space; "
@@ -216,10 +271,27 @@ class Planner:
             q = linear(parts)
             assert q is not None
             found = self.retriever.dense(leg.space, q, max(1, depth), leg.where(where), True)
-            return self._scored(leg, found), q, None
-        found, vectors = self.retriever.best_score(
-            leg, np.stack(pos), np.stack(neg) if neg else None, depth, where)
-        return self._scored(leg, found), None, vectors
+            return LegResult(self._scored(leg, found), q, None, self._background(leg, q))
+        p, n = np.stack(pos), np.stack(neg) if neg else None
+        found, vectors = self.retriever.best_score(leg, p, n, depth, where)
+        return LegResult(self._scored(leg, found), None, vectors,
+                         self._background(leg, None, (p, n)))
+
+    def _background(self, leg: Leg, q: np.ndarray | None,
+                    rule: tuple[np.ndarray, np.ndarray | None] | None = None,
+                    scale: float = 1.0) -> Background | None:
+        """How this query scores an ordinary item of the leg (a sample of its space)."""
+        sample = self.retriever.sample(leg).astype(np.float64)
+        if len(sample) == 0:
+            return None
+        if q is not None:
+            scores = sample @ np.asarray(q, dtype=np.float64)
+        else:
+            assert rule is not None
+            pos, neg = rule
+            scores = best_score((sample @ pos.T).max(axis=1),
+                                (sample @ neg.T).max(axis=1) if neg is not None else None)
+        return background(scores, scale)
 
     @staticmethod
     def _scored(leg: Leg, matches: list[Match]) -> list[Candidate]:
@@ -227,40 +299,47 @@ class Planner:
                 for m in matches]
 
     def _text_leg(self, req: Request, leg: Leg, q: np.ndarray | None,
-                  where: dict[str, Any] | None, depth: int) -> list[Candidate]:
-        """Text items for a plain text query: dense, lexical (BM25) or both fused. Fusion needs
-        only the lexical ranks: BM25 candidates are filtered by id, fused, and only the
-        lexical hits that reach the top are read from the store."""
+                  where: dict[str, Any] | None, depth: int) -> LegResult:
+        """Text items for a plain text query: dense, lexical (BM25) or hybrid (both, fused by
+        :func:`~.rank.fuse`: the cosine, plus a bonus when BM25 says the text matches most of
+        the query)."""
         per_item = not req.all_chunks
-        dense: list[Match] = []
-        if req.mode != "lexical":
-            assert q is not None
-            dense = self.retriever.dense("text", q, depth, where, per_item)
-            if req.mode == "dense":
-                return self._scored(leg, dense)
         assert req.text is not None
-        lexical = self.retriever.lexical(req.text, depth * 4, where, per_item)
+        if req.mode == "dense":
+            assert q is not None
+            found = self.retriever.dense("text", q, depth, where, per_item)
+            return LegResult(self._scored(leg, found), q, None, self._background(leg, q))
         if req.mode == "lexical":
-            top = lexical[:depth]
-        else:
-            top = rrf([dense, lexical], k=HYBRID_RRF_K, weights=HYBRID_WEIGHTS,
-                      per_item=per_item)[:depth]
-        top = self.retriever.hydrate(top, q)
-        return [Candidate(m, leg, m.similarity,
-                          {"dense": None if m.distance is None else round(1 - m.distance, 6),
-                           "bm25": m.bm25})
-                for m in top]
+            lexical, ceiling = self.retriever.lexical(req.text, max(LEXICAL_DEPTH, depth),
+                                                      where, per_item)
+            lexical = self.retriever.hydrate(lexical[:depth], q)
+            cands = [Candidate(m, leg, float(m.bm25 or 0.0),
+                               {"bm25": round(float(m.bm25 or 0.0), 6),
+                                "bm25_share": round(min(1.0, (m.bm25 or 0.0) / ceiling), 6)
+                                if ceiling else None}) for m in lexical]
+            return LegResult(cands, None, None, None)
+        assert q is not None
+        dense = self.retriever.dense("text", q, depth, where, per_item)
+        lexical, ceiling = self.retriever.lexical(req.text, max(FUSION_DEPTH, 4 * depth),
+                                                  where, per_item)
+        seen = {m.chroma_id for m in dense}
+        lexical = self.retriever.hydrate([m for m in lexical if m.chroma_id not in seen], q,
+                                         documents=False) + \
+            [m for m in lexical if m.chroma_id in seen]
+        cands = fuse(dense, lexical, ceiling, leg, per_item)[:depth]
+        # MMR weighs the fused score, not the cosine: no query vector for it
+        return LegResult(cands, None, None, self._background(leg, q))
 
     # ranking ---------------------------------------------------------------------------------
-    def _trim(self, req: Request, leg: Leg, cands: list[Candidate], need: int,
-              exclude: set[str], query: np.ndarray | None,
-              vectors: dict[str, np.ndarray] | None) -> list[Candidate]:
-        """Excluded items out, scores below ``min_score`` out, MMR, ``need`` kept. MMR
-        relevance: the cosine to the query vector when there is one, else the hit's score."""
-        kept = [c for c in cands if c.item not in exclude
-                and (req.min_score is None or round(c.match.similarity, 6) >= req.min_score)]
+    def _trim(self, req: Request, leg: Leg, found: LegResult, need: int,
+              exclude: set[str]) -> list[Candidate]:
+        """Excluded items out, MMR, ``need`` (and the floor's and ``min_score``'s share) kept.
+        MMR relevance: the cosine to the query vector when there is one, else the score."""
+        kept = [c for c in found.cands if c.item not in exclude]
+        query, vectors = found.query, found.vectors
         if req.diverse is None:
-            return kept[:need]
+            spare = req.min_score is not None or not req.show_all
+            return kept if spare else kept[:need]
         pool = kept[: MMR_POOL * need]
         if vectors is None:
             vectors = self.retriever.chunk_vectors(leg.space, [c.match for c in pool])
@@ -269,5 +348,5 @@ class Planner:
         if query is not None and pool:
             rel = vecs @ np.asarray(query, dtype=np.float64)
         else:
-            rel = np.array([c.match.similarity for c in pool])
+            rel = np.array([c.score for c in pool])
         return diversify(pool, vecs, rel, req.diverse, need)

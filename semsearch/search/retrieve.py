@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..storage.ids import chroma_id, item_id, item_of
+from ..storage.lexical import query_terms
 from ..storage.vectors import Match
 from .rank import best_score
 from .request import Leg
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 
 #: lexical candidates fetched per query at least (before filtering and fusion)
 LEXICAL_DEPTH = 100
+#: stored vectors a query's scores are calibrated against (per space and modality)
+SAMPLE = 512
 
 def best_per_item(matches: list[Match]) -> list[Match]:
     """Keep the first (best) match of each item, in order."""
@@ -53,32 +56,78 @@ class Retriever:
             n = min(total, n * 4)
 
     def lexical(self, text: str, depth: int, where: dict[str, Any] | None,
-                per_item: bool) -> list[Match]:
-        """BM25 candidates (ids and scores only; see :meth:`hydrate`), filtered by ``where``."""
-        if not self.store.has(self.name, "text"):
-            return []
-        ranked = self.data.fresh_lexical(self.name).search(text, max(LEXICAL_DEPTH, depth))
-        if where:
-            allowed = self.store.passing(self.name, "text", [cid for cid, _ in ranked], where)
-            ranked = [(cid, score) for cid, score in ranked if cid in allowed]
-        found = [Match(cid, None, {"item_id": item_of(cid)}, None, score)
-                 for cid, score in ranked]
-        return best_per_item(found) if per_item else found
+                per_item: bool) -> tuple[list[Match], float]:
+        """BM25 candidates (ids and scores only; see :meth:`hydrate`) that pass ``where``, and
+        the query's ceiling (the best score a document could get).
 
-    def hydrate(self, matches: list[Match], query: np.ndarray | None) -> list[Match]:
-        """Metadata and document of lexical-only matches (and their cosine to ``query``)."""
+        Filter-aware: pages of BM25 hits are checked against ``where`` until ``depth`` pass or
+        the index has no more, so a selective filter never comes back empty while matching
+        items exist."""
+        if not self.store.has(self.name, "text"):
+            return [], 0.0
+        index = self.data.fresh_lexical(self.name)
+        want = max(1, depth)
+        found: list[Match] = []
+        items: set[str] = set()
+        for page in index.pages(text, page=max(200, want)):
+            if where:
+                allowed = self.store.passing(self.name, "text", [c for c, _ in page], where)
+                page = [(c, s) for c, s in page if c in allowed]
+            for cid, score in page:
+                found.append(Match(cid, None, {"item_id": item_of(cid)}, None, score))
+                items.add(item_of(cid))
+            if (len(items) if per_item else len(found)) >= want:
+                break
+        if per_item:
+            found = best_per_item(found)
+        return found[:want], index.ceiling(query_terms(text))
+
+    def hydrate(self, matches: list[Match], query: np.ndarray | None,
+                documents: bool = True) -> list[Match]:
+        """Metadata and document of lexical-only matches (and their cosine to ``query``).
+        A match the store no longer holds (a crash between the two writes) is dropped."""
         stubs = [m.chroma_id for m in matches if m.document is None and m.distance is None]
         if not stubs:
             return matches
-        found = self.store.fetch(self.name, "text", stubs, None, query is not None)
+        if documents:
+            found = self.store.fetch(self.name, "text", stubs, None, query is not None)
+        else:
+            found = {cid: ({}, None, v)
+                     for cid, v in self.store.vectors(self.name, "text", stubs).items()}
         out = []
         for m in matches:
             if m.chroma_id in found:
                 meta, doc, vec = found[m.chroma_id]
                 dist = None if vec is None or query is None else 1.0 - float(vec @ query)
-                m = Match(m.chroma_id, dist, meta, doc, m.bm25)
+                m = Match(m.chroma_id, dist, meta or m.metadata, doc, m.bm25)
+            elif m.document is None and m.distance is None:
+                continue
             out.append(m)
         return out
+
+    def complete(self, matches: list[Match]) -> dict[str, Match]:
+        """Metadata and documents for the text matches that lack them (the final hits), by
+        Chroma id; a match the store no longer holds is left out."""
+        todo = [m.chroma_id for m in matches if m.document is None and m.distance is not None
+                and not m.metadata.get("modality")]
+        found = self.store.fetch(self.name, "text", todo) if todo else {}
+        out: dict[str, Match] = {}
+        for m in matches:
+            if m.chroma_id in found:
+                meta, doc, _ = found[m.chroma_id]
+                out[m.chroma_id] = Match(m.chroma_id, m.distance, meta, doc, m.bm25)
+            elif m.chroma_id not in todo:
+                out[m.chroma_id] = m
+        return out
+
+    def sample(self, leg: Leg, n: int = SAMPLE) -> np.ndarray:
+        """Up to ``n`` stored vectors of the leg's space and modality, spread over the
+        collection: the background a query's scores are calibrated against. Kept by the data
+        directory until the store changes."""
+        key = (self.name, leg.space, leg.modality or "", n)
+        return self.data.cached(key, lambda: self.store.sample(
+            self.name, leg.space, n, leg.where(None)) if self.store.count(
+            self.name, leg.space) else np.zeros((0, 1), dtype=np.float32))
 
     def chunk_vectors(self, space: str, matches: list[Match]) -> dict[str, np.ndarray]:
         return self.store.vectors(self.name, space, [m.chroma_id for m in matches])

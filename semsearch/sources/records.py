@@ -66,7 +66,8 @@ class RecordsSource(Source):
             fields = options.text_fields or tuple(
                 k for k, v in row.items() if isinstance(v, str) and k != options.id_field
             )
-            body = " ".join(str(row[f]) for f in fields if row.get(f) not in (None, "")).strip()
+            body = " ".join(str(row[f]) for f in fields
+                            if row.get(f) not in (None, "")).replace("\x00", "").strip()
             if not body:
                 problems.append(f"skipping {where}: no text in {', '.join(fields) or 'record'}")
                 continue

@@ -16,12 +16,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import CatalogError
 from ..types import ModelSpec
+from .lexical import SCHEMA as LEXICAL_SCHEMA
+from .lexical import LexicalIndex
 
 #: ``PRAGMA user_version`` of a current catalog; older ones are migrated when opened
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections(
@@ -55,6 +58,9 @@ MIGRATIONS: dict[int, list[str]] = {
         "DEFAULT 'sentence-transformers'",
         "ALTER TABLE collections ADD COLUMN clip_backend TEXT NOT NULL DEFAULT 'open-clip'",
     ],
+    # version 3: the lexical index moved into the catalog (FTS5); it is filled from the
+    # store on first use (DataDir.fresh_lexical)
+    3: [],
 }
 
 
@@ -88,13 +94,57 @@ class ItemRow:
     clip_chunks: int
 
 
+def catalog_trouble(e: sqlite3.Error, path: Path) -> CatalogError:
+    """One clear line for a failing catalog: full disk, damage (and the way back), locks."""
+    text = str(e)
+    if "disk is full" in text or "disk full" in text:
+        return CatalogError(f"disk full writing the catalog {path}: free some space and run "
+                            "again (what was written so far is kept)")
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return CatalogError(
+            f"the catalog {path} is damaged ({text}); restore it from a backup, or move it "
+            "aside and run `semsearch ingest` again on your folders to rebuild it (the "
+            "vectors are reused where the files did not change)")
+    return CatalogError(f"catalog error in {path}: {text}")
+
+
+class _Guarded:
+    """The catalog's SQLite connection; its errors come out as CatalogError."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def _run(self, method: Any, sql: str, args: Any) -> sqlite3.Cursor:
+        try:
+            return method(sql, args)  # type: ignore[no-any-return]
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as e:
+            raise catalog_trouble(e, self.path) from e
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self._run(self.conn.execute, sql, params)
+
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        return self._run(self.conn.executemany, sql, rows)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 class Catalog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         # one connection shared by the threads of a process (the TUI searches and ingests
         # in worker threads); sqlite3 is built serialized, transactions take _tx
-        self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None,
-                                  check_same_thread=False)
+        try:
+            conn = sqlite3.connect(str(path), timeout=60, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as e:
+            raise catalog_trouble(e, path) from e
+        self.db: Any = _Guarded(conn, path)
         self._tx = threading.RLock()
         self._set_up(path)
 
@@ -111,8 +161,10 @@ class Catalog:
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self._migrate()
                 return
-            except sqlite3.DatabaseError as e:
+            except (sqlite3.DatabaseError, CatalogError) as e:
                 if "locked" not in str(e) and "busy" not in str(e):
+                    if isinstance(e, CatalogError):
+                        raise
                     raise CatalogError(f"cannot open the catalog {path}: {e}") from e
                 if time.monotonic() > deadline:
                     raise CatalogError(f"the catalog {path} stayed locked: {e}") from e
@@ -137,7 +189,7 @@ class Catalog:
                     for target in range(version + 1, SCHEMA_VERSION + 1):
                         for statement in MIGRATIONS.get(target, []):
                             self.db.execute(statement)
-                for statement in SCHEMA.split(";"):
+                for statement in (SCHEMA + LEXICAL_SCHEMA).split(";"):
                     if statement.strip():
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -153,7 +205,7 @@ class Catalog:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Any]:
         with self._tx:
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -199,14 +251,27 @@ class Catalog:
         column = "text_dim" if space == "text" else "clip_dim"
         self.db.execute(f"UPDATE collections SET {column}=? WHERE name=?", (dim, name))
 
+    def has_lexical(self, name: str) -> bool:
+        """Whether this catalog indexes the collection's texts itself (it wrote them)."""
+        return self.db.execute("SELECT 1 FROM lexical_tables WHERE collection=?",
+                               (name,)).fetchone() is not None or self.db.execute(
+            "SELECT 1 FROM collections WHERE name=? AND NOT EXISTS (SELECT 1 FROM items WHERE "
+            "collection=? AND text_chunks > 0)", (name, name)).fetchone() is not None
+
+    def lexical(self, name: str) -> LexicalIndex:
+        """The BM25 index of a collection (kept in this database)."""
+        return LexicalIndex(self.db, name)
+
     def drop_collection(self, name: str) -> None:
         with self.transaction() as db:
+            self.lexical(name).drop(db)
             for table in ("files", "items", "pending", "profiles"):
                 db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
             db.execute("DELETE FROM collections WHERE name=?", (name,))
 
     def clear_contents(self, name: str) -> None:
         with self.transaction() as db:
+            self.lexical(name).drop(db)
             for table in ("files", "items", "pending"):
                 db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
 

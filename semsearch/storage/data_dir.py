@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +40,8 @@ class DataDir:
         self.on_wait = on_wait
         self._store: Store | None = None
         self._writers: WritersLock | None = None
-        self._lexical: dict[str, LexicalIndex] = {}
         self._lock = threading.Lock()
+        self._cache: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     def close(self) -> None:
         self.catalog.close()
@@ -76,6 +78,20 @@ class DataDir:
             return self._writers.alone()
         return contextlib.nullcontext(True)
 
+    # derived values ----------------------------------------------------------------------------
+    def cached(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """``make()``, remembered until this process sees the store change (a write here, a
+        reopen after another process's write; a minute at most in server mode)."""
+        stamp = (self.store.version, int(time.monotonic() // 60) if self.chroma_url else 0)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+        value = make()
+        with self._lock:
+            self._cache[key] = (stamp, value)
+        return value
+
     # counts ----------------------------------------------------------------------------------
     def item_counts(self, name: str) -> dict[str, int]:
         """Items per modality: the catalog's, or the vector store's in server mode (other
@@ -88,33 +104,30 @@ class DataDir:
 
     # the lexical index -----------------------------------------------------------------------
     def lexical(self, name: str) -> LexicalIndex:
-        with self._lock:
-            if name not in self._lexical:
-                self._lexical[name] = LexicalIndex(self.home / "lexical" / name)
-            return self._lexical[name]
+        return self.catalog.lexical(name)
 
     def forget_lexical(self, name: str) -> None:
-        with self._lock:
-            index = self._lexical.pop(name, None)
-        if index is not None:
-            index.remove()
-        else:
-            LexicalIndex(self.home / "lexical" / name).remove()
+        with self.catalog.transaction() as db:
+            self.lexical(name).drop(db)
+        shutil.rmtree(self.home / "lexical" / name, ignore_errors=True)  # before version 3
 
     def rebuild_lexical(self, name: str) -> int:
-        """Re-read every text chunk from the store into the BM25 index; returns its size."""
-        ids: list[str] = []
-        docs: list[str] = []
-        for page_ids, page_docs in self.store.documents(name, "text"):
-            ids += page_ids
-            docs += page_docs
-        self.lexical(name).rebuild(ids, docs)
-        return len(ids)
+        """Index every text chunk the store holds anew; returns the index's size. For
+        collections whose rows this catalog did not write (server mode, plain Chroma)."""
+        index = self.lexical(name)
+        with self.store.reading(), self.catalog.transaction() as db:
+            index.drop(db)
+            for ids, docs in self.store.documents(name, "text"):
+                index.put(db, zip(ids, docs, strict=True))
+        shutil.rmtree(self.home / "lexical" / name, ignore_errors=True)  # before version 3
+        return index.size()
 
     def fresh_lexical(self, name: str) -> LexicalIndex:
-        """The BM25 index, rebuilt first when it is stale (after a crash, or written by
-        another client)."""
+        """The BM25 index. The catalog's own items are indexed as they are recorded; rows it
+        did not write (another client of the server, plain Chroma, a catalog from before the
+        index moved into it) are indexed from the store when the sizes differ."""
         index = self.lexical(name)
-        if index.dirty or index.size() != self.store.count(name, "text"):
+        own = not self.chroma_url and self.catalog.has_lexical(name)
+        if not own and index.size() != self.store.count(name, "text"):
             self.rebuild_lexical(name)
         return index

@@ -147,8 +147,9 @@ class EmbeddedStore:
         self.version += 1
 
     def _generation(self) -> str:
+        """The token (any bytes: a garbled file only means "changed", never an error)."""
         try:
-            return self.generation_path.read_text().strip()
+            return self.generation_path.read_bytes()[:256].decode("utf-8", "replace").strip()
         except OSError:
             return ""
 

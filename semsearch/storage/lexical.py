@@ -1,126 +1,205 @@
-"""The lexical index: BM25 (bm25s) over the text items' chunks, beside the vectors.
+"""The lexical index: BM25 over the text chunks, in SQLite FTS5 inside the catalog.
 
-It is derived data, rebuilt from the text space's chunks whenever an ingest changed any text
-item. A ``dirty`` marker is written before the store changes and removed after the rebuild,
-so an index left stale by a crash is rebuilt on the next search.
+One FTS5 table per collection (``lex_N``: Porter stemming, Unicode words), updated in the
+same catalog transaction that records the items, so the index is exactly the catalog's state:
+no interleaving of writers, readers and kills can leave it stale, and adding, changing or
+removing items costs time proportional to those items. It lives on disk: a cold query reads
+only the posting lists of its terms.
+
+Ranking is FTS5's BM25 (k1 = 1.2, b = 0.75). Query words in :data:`STOPWORDS` (Lucene's
+English list) are dropped. :meth:`LexicalIndex.search` also returns each query's
+*ceiling*: the sum of its terms' idf (a term the collection lacks counts as the rarest), so
+a score can be read as the share of the query a document matches (a match on one common
+word of several counts little); see :mod:`semsearch.search.rank`.
+
+Collections whose rows this catalog did not write (another client of a server, plain Chroma)
+are indexed from the store when their sizes differ (:meth:`DataDir.sync_lexical`).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import shutil
-import threading
-from pathlib import Path
+import math
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+#: Lucene's English stop words, dropped from queries (documents keep them)
+STOPWORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
+    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
+    "these", "they", "this", "to", "was", "will", "with",
+))
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # unicode61: letters and digits
 
-from ..errors import ModelUnavailable
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS lexical_tables(
+    collection TEXT PRIMARY KEY, n INTEGER NOT NULL UNIQUE, rows INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS lexical_ids(
+    id INTEGER PRIMARY KEY AUTOINCREMENT, collection TEXT NOT NULL, cid TEXT NOT NULL,
+    UNIQUE(collection, cid));
+"""
 
-INDEX = "index"
-DIRTY = "dirty"
+
+def query_terms(text: str) -> list[str]:
+    """The words of a query that are searched: lowercased, stop words dropped, one word per
+    stem, in order."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    seen: dict[str, str] = {}
+    for w, stem in zip(words, _stem(words), strict=True):
+        seen.setdefault(stem, w)
+    return list(seen.values())
 
 
-def _stemmer() -> Any:
+def _stem(words: Sequence[str]) -> list[str]:
     try:
-        import Stemmer  # PyStemmer
-    except ImportError:  # pragma: no cover - an optional speed/quality extra
-        return None
-    return Stemmer.Stemmer("english")
+        import Stemmer  # PyStemmer: its 'porter' is the algorithm FTS5's tokenizer runs
+    except ImportError:  # pragma: no cover
+        return list(words)
+    return list(Stemmer.Stemmer("porter").stemWords(list(words)))
 
 
-def _bm25s() -> Any:
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    try:
-        import bm25s
-    except ImportError as e:  # pragma: no cover
-        raise ModelUnavailable(
-            "lexical search needs bm25s: `pip install bm25s PyStemmer`"
-        ) from e
-    return bm25s
+@dataclass
+class LexicalHits:
+    """BM25-ranked chunk ids with their scores, and the query's ceiling (0: no term known)."""
+
+    hits: list[tuple[str, float]]
+    ceiling: float
+    exhausted: bool
 
 
 class LexicalIndex:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._lock = threading.Lock()
-        self._index: Any = None
-        self._ids: list[str] = []
-        self._stem = _stemmer()
+    """The BM25 index of one collection, on the catalog's connection."""
 
-    @property
-    def dirty(self) -> bool:
-        return (self.folder / DIRTY).exists() or not (self.folder / INDEX / "ids.json").exists()
+    def __init__(self, db: Any, collection: str) -> None:
+        self.db = db
+        self.collection = collection
+
+    # tables ------------------------------------------------------------------------------------
+    def _table(self, create: bool = False) -> str | None:
+        row = self.db.execute("SELECT n FROM lexical_tables WHERE collection=?",
+                              (self.collection,)).fetchone()
+        if row is None:
+            if not create:
+                return None
+            n = int(self.db.execute(
+                "SELECT coalesce(max(n), 0) + 1 FROM lexical_tables").fetchone()[0])
+            self.db.execute("INSERT INTO lexical_tables(collection, n) VALUES (?,?)",
+                            (self.collection, n))
+            self.db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS lex_{n} USING fts5(body, "
+                            "tokenize='porter unicode61 remove_diacritics 2')")
+            self.db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS lex_{n}_vocab "
+                            f"USING fts5vocab(lex_{n}, 'row')")
+            return f"lex_{n}"
+        return f"lex_{int(row[0])}"
 
     def size(self) -> int:
-        with self._lock:
-            if self._index is not None or self._load():
-                return len(self._ids)
-        path = self.folder / INDEX / "ids.json"
-        return len(json.loads(path.read_text())) if path.exists() else 0
+        row = self.db.execute("SELECT rows FROM lexical_tables WHERE collection=?",
+                              (self.collection,)).fetchone()
+        return int(row[0]) if row else 0
 
-    def remove(self) -> None:
-        with self._lock:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self._index = None
-            self._ids = []
+    # writing (inside the catalog's transaction) ----------------------------------------------
+    def put(self, db: sqlite3.Connection, rows: Iterable[tuple[str, str]]) -> None:
+        """Index (chunk id, text) pairs, replacing what those ids held."""
+        rows = [(cid, text) for cid, text in rows if text]
+        if not rows:
+            return
+        table = self._table(create=True)
+        self.remove(db, [cid for cid, _ in rows])
+        added = 0
+        for cid, text in rows:
+            cur = db.execute("INSERT INTO lexical_ids(collection, cid) VALUES (?,?)",
+                             (self.collection, cid))
+            db.execute(f"INSERT INTO {table}(rowid, body) VALUES (?,?)", (cur.lastrowid, text))
+            added += 1
+        db.execute("UPDATE lexical_tables SET rows = rows + ? WHERE collection=?",
+                   (added, self.collection))
 
-    def mark_dirty(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / DIRTY).touch()
-        self._index = None
+    def remove(self, db: sqlite3.Connection, cids: Iterable[str]) -> None:
+        table = self._table()
+        if table is None:
+            return
+        cids = list(cids)
+        gone = 0
+        for i in range(0, len(cids), 500):
+            part = cids[i: i + 500]
+            ids = [r[0] for r in db.execute(
+                f"SELECT id FROM lexical_ids WHERE collection=? AND cid IN "
+                f"({','.join('?' * len(part))})", (self.collection, *part))]
+            if not ids:
+                continue
+            marks = ",".join("?" * len(ids))
+            db.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", ids)
+            db.execute(f"DELETE FROM lexical_ids WHERE id IN ({marks})", ids)
+            gone += len(ids)
+        if gone:
+            db.execute("UPDATE lexical_tables SET rows = rows - ? WHERE collection=?",
+                       (gone, self.collection))
 
-    def _tokenize(self, texts: list[str]) -> Any:
-        return _bm25s().tokenize(texts, stopwords="en", stemmer=self._stem, show_progress=False)
+    def drop(self, db: sqlite3.Connection) -> None:
+        table = self._table()
+        if table is None:
+            return
+        db.execute(f"DROP TABLE IF EXISTS {table}_vocab")
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+        db.execute("DELETE FROM lexical_ids WHERE collection=?", (self.collection,))
+        db.execute("DELETE FROM lexical_tables WHERE collection=?", (self.collection,))
 
-    def rebuild(self, ids: list[str], texts: list[str]) -> None:
-        """Index ``texts`` (chunk ids ``ids``) and replace the saved index atomically."""
-        bm25s = _bm25s()
-        with self._lock:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / f"{INDEX}.tmp-{os.getpid()}"
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir()
-            index = bm25s.BM25()
-            if ids:
-                index.index(self._tokenize(texts), show_progress=False)
-                index.save(str(tmp), show_progress=False)
-            (tmp / "ids.json").write_text(json.dumps(ids))
-            old = self.folder / f"{INDEX}.old-{os.getpid()}"
-            if (self.folder / INDEX).exists():
-                os.replace(self.folder / INDEX, old)
-            os.replace(tmp, self.folder / INDEX)
-            shutil.rmtree(old, ignore_errors=True)
-            (self.folder / DIRTY).unlink(missing_ok=True)
-            self._index = index if ids else None
-            self._ids = ids
+    # reading ---------------------------------------------------------------------------------
+    def ceiling(self, terms: Sequence[str]) -> float:
+        """Sum over the query's terms of their idf: the BM25 score of a document of average
+        length holding each term once. A term no document holds counts with the idf of the
+        rarest possible term: a query whose words the collection mostly lacks (a paraphrase)
+        has a high ceiling, so its chance matches on one or two words stay a small share."""
+        table = self._table()
+        if table is None or not terms:
+            return 0.0
+        n_docs = max(1, self.size())
+        stems = sorted(set(_stem(terms)))
+        marks = ",".join("?" * len(stems))
+        found = dict(self.db.execute(
+            f"SELECT term, doc FROM {table}_vocab WHERE term IN ({marks})", stems).fetchall())
+        total = 0.0
+        for stem in stems:
+            df = int(found.get(stem, 0))
+            total += max(math.log((n_docs - df + 0.5) / (df + 0.5)), 1e-6)
+        return total
 
-    def _load(self) -> bool:
-        if self._index is not None:
-            return True
-        path = self.folder / INDEX
-        if not (path / "ids.json").exists():
-            return False
-        self._ids = json.loads((path / "ids.json").read_text())
-        if not self._ids:
-            return False
-        self._index = _bm25s().BM25.load(str(path), show_progress=False, mmap=False)
-        return True
+    def pages(self, text: str, page: int = 200) -> Iterator[list[tuple[str, float]]]:
+        """BM25-ranked (chunk id, score > 0) pages for a query, best first, until exhausted."""
+        table = self._table()
+        terms = query_terms(text)
+        if table is None or not terms:
+            return
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        offset = 0
+        while True:
+            rows = self.db.execute(
+                f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
+                f"ON i.id = {table}.rowid WHERE {table} MATCH ? ORDER BY bm25({table}) "
+                "LIMIT ? OFFSET ?", (match, page, offset)).fetchall()
+            if not rows:
+                return
+            yield [(str(c), float(s)) for c, s in rows]
+            if len(rows) < page:
+                return
+            offset += page
 
-    def search(self, query: str, n: int) -> list[tuple[str, float]]:
-        """Best ``n`` chunk ids for ``query`` with their BM25 scores (score > 0 only)."""
-        with self._lock:
-            if not self._load():
-                return []
-            tokens = self._tokenize([query])
-            if not tokens.vocab or not any(len(t) for t in tokens.ids):
-                return []
-            n = min(n, len(self._ids))
-            docs, scores = self._index.retrieve(tokens, k=n, show_progress=False, n_threads=1)
-        out = []
-        for doc, score in zip(np.asarray(docs)[0], np.asarray(scores)[0], strict=True):
-            if score > 0:
-                out.append((self._ids[int(doc)], float(score)))
-        return out
+    def search(self, text: str, n: int) -> list[tuple[str, float]]:
+        """Best ``n`` chunk ids for ``text`` with their BM25 scores."""
+        out: list[tuple[str, float]] = []
+        for part in self.pages(text, page=max(50, n)):
+            out += part
+            if len(out) >= n:
+                break
+        return out[:n]
+
+    def texts(self) -> int:
+        return self.size()
+
+
+def ensure_schema(db: sqlite3.Connection) -> None:
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)

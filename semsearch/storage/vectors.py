@@ -20,14 +20,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
-from ..errors import ConfigError, SemsearchError
+from ..errors import SemsearchError
 from ..types import ModelSpec
+from .bulk import BulkReads
 from .embedded import EmbeddedStore
 from .foreign import EF_NAMES, ForeignCollections, _infer, _without_modality, ef_config, is_external
+from .remote import connect, translated
 
 SPACES = ("text", "clip")
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 128, "max_neighbors": 32}
@@ -49,17 +50,7 @@ class Match:
         return 1.0 - float(self.distance)
 
 
-@dataclass
-class Rows:
-    """Stored rows of one space: ids with their metadata, documents and vectors."""
-
-    ids: list[str]
-    metadatas: list[dict[str, Any]]
-    documents: list[str | None]
-    embeddings: np.ndarray
-
-
-class Store(ForeignCollections):
+class Store(ForeignCollections, BulkReads):
     """Chroma behind a typed boundary: every read holds the store shared, every write
     exclusive; methods take (collection, space) names, and no Chroma handle leaves."""
 
@@ -72,12 +63,11 @@ class Store(ForeignCollections):
     ) -> None:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         logging.getLogger("chromadb").setLevel(logging.ERROR)
-        import chromadb
-        from chromadb.config import Settings
 
         from . import chroma_plugin as _register  # noqa: F401 - registers semsearch's embedding functions
 
         self.url = url
+        self.home = home
         self.wait = wait
         self.on_wait = on_wait
         self.embedded: EmbeddedStore | None = None
@@ -85,22 +75,16 @@ class Store(ForeignCollections):
         self._version = -1
         self._cache: dict[str, Any] = {}
         if url:
-            parsed = urlparse(url)
-            if not parsed.hostname or parsed.scheme not in ("http", "https"):
-                raise ConfigError(f"bad Chroma URL {url!r}; expected http://HOST:PORT")
-            try:
-                self._http = chromadb.HttpClient(
-                    host=parsed.hostname,
-                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                    ssl=parsed.scheme == "https",
-                    settings=Settings(anonymized_telemetry=False),
-                )
-            except Exception as e:
-                raise SemsearchError(f"cannot reach the Chroma server at {url}: {e}") from e
+            self._http = connect(url, os.environ.get("SEMSEARCH_CHROMA_TOKEN") or None)
         else:
             self.embedded = EmbeddedStore.of(home)
         with self._hold(False):
             self.max_batch = int(self.client.get_max_batch_size())
+
+    @property
+    def version(self) -> int:
+        """Changes whenever this process writes or reopens the store (embedded)."""
+        return self.embedded.version if self.embedded is not None else 0
 
     @property
     def client(self) -> Any:
@@ -110,6 +94,11 @@ class Store(ForeignCollections):
 
     @contextlib.contextmanager
     def _hold(self, exclusive: bool) -> Iterator[None]:
+        with translated(self.url or str(self.home / "chroma")), self._held(exclusive):
+            yield
+
+    @contextlib.contextmanager
+    def _held(self, exclusive: bool) -> Iterator[None]:
         if self.embedded is None:
             yield
             return
@@ -325,48 +314,6 @@ class Store(ForeignCollections):
                 found |= set(col.get(ids=ids[i: i + self.max_batch], where=where,
                                      include=[])["ids"])
             return found
-
-    def documents(self, collection: str, space: str, page: int = 5000
-                  ) -> Iterator[tuple[list[str], list[str]]]:
-        """Every (id, document) of one space, a page at a time."""
-        offset = 0
-        while True:
-            with self._hold(False):
-                col = self._col(collection, space)
-                if col is None:
-                    return
-                got = col.get(include=["documents"], limit=page, offset=offset)
-            if not got["ids"]:
-                return
-            pairs = [(c, d) for c, d in zip(got["ids"], got["documents"], strict=True) if d]
-            yield [c for c, _ in pairs], [d for _, d in pairs]
-            offset += len(got["ids"])
-
-    def scan(self, collection: str, space: str, page: int = 5000,
-             ids: Sequence[str] | None = None) -> Iterator[Rows]:
-        """Every row of one space (or of ``ids``), a page at a time, with everything stored."""
-        offset = 0
-        wanted = list(ids) if ids is not None else None
-        while True:
-            with self._hold(False):
-                col = self._col(collection, space)
-                if col is None:
-                    return
-                include = ["metadatas", "documents", "embeddings"]
-                if wanted is not None:
-                    got = col.get(ids=wanted[offset: offset + page], include=include)
-                    done = offset + page >= len(wanted)
-                else:
-                    got = col.get(include=include, limit=page, offset=offset)
-                    done = not got["ids"]
-            if got["ids"]:
-                n = len(got["ids"])
-                yield Rows(list(got["ids"]), [dict(m or {}) for m in got["metadatas"]],
-                           list(got.get("documents") or [None] * n),
-                           np.asarray(got["embeddings"], dtype=np.float32))
-            if done or (wanted is None and len(got["ids"]) < page):
-                return
-            offset += page
 
     def nearest_ids(self, collection: str, space: str, vectors: np.ndarray, n: int,
                     where: dict[str, Any] | None) -> list[list[str]]:

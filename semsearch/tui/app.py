@@ -9,6 +9,8 @@ to the collection only through the Python client (:class:`semsearch.Library`,
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,7 @@ class SemsearchApp(App[None]):
         opener: Opener | None = None,
         profile: str | None = None,
         models: dict[str, str | None] | None = None,
+        show_all: bool = False,
     ) -> None:
         super().__init__()
         self.lib = lib
@@ -58,7 +61,8 @@ class SemsearchApp(App[None]):
             image_class=image_widget_class(images),
             root=Path(root).expanduser() if root is not None else None,
             opener=opener or system_open, profile=profile,
-            models={k: v for k, v in (models or {}).items() if v is not None})
+            models={k: v for k, v in (models or {}).items() if v is not None},
+            show_all=show_all)
         self.notices: list[tuple[str, str]] = []  # (severity, message), for tests and logs
         self._search: SearchScreen | None = None
         if self.lib.on_wait is None:
@@ -108,6 +112,19 @@ class SemsearchApp(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    def action_help_anywhere(self) -> None:
+        """F1 (and ctrl+/): help from anywhere, text fields too."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # programs in the terminal ----------------------------------------------------------------
+    def run_in_terminal(self, command: Sequence[str]) -> int:
+        """Run ``command`` (an editor, a pager) in the terminal, the UI suspended meanwhile;
+        its exit status. OSError when it cannot start; SuspendNotSupported where the app
+        cannot give the terminal away (a web or headless driver)."""
+        with self.suspend():
+            return subprocess.call(list(command))  # noqa: S603 - the user's own editor
+
 
 def create_app(
     lib: Library,
@@ -135,6 +152,7 @@ def create_app(
     likes and dislikes in this profile (``semsearch profile``), loaded at start.
     ``text_model``/``clip_model``/``clip_pretrained``: models for a collection that does not
     exist yet (its first ingest creates it); for an existing one they must match its own.
+    Hits below the relevance floor are hidden (``a`` shows them).
     """
     return SemsearchApp(
         lib, collection, query=query, type=type, k=k, filters=filters, images=images,

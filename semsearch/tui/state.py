@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlparse
 
 from ..errors import ConfigError
-from ..types import Hit, ResultType
+from ..types import Hit, Results, ResultType
+from .listing import Filters, build_where
 from .opener import Opener, system_open
 
 if TYPE_CHECKING:
     from textual.widget import Widget
 
     from ..client.collection import Collection
-    from ..types import Results
 
 RequestKind = Literal["search", "similar", "recommend"]
 Polarity = Literal["like", "unlike"]
@@ -50,12 +48,14 @@ class Options:
     opener: Opener = system_open
     profile: str | None = None  # keeps the likes and dislikes
     models: dict[str, str] = field(default_factory=dict)  # for a collection not made yet
+    show_all: bool = False  # show the hits below the relevance floor too (``a`` toggles)
 
 
 @dataclass(frozen=True)
 class Request:
     """One question: ``search`` (text or an image path), ``similar`` (more like ``item``)
-    or ``recommend`` (from ``like``/``unlike``)."""
+    or ``recommend`` (from ``like``/``unlike``). ``floor``: hide the hits below the relevance
+    floor; ``offset``: the page (how many hits come before it)."""
 
     kind: RequestKind = "search"
     text: str | None = None
@@ -66,11 +66,14 @@ class Request:
     unlike: tuple[str, ...] = ()
     type: ResultType = "any"
     k: int = DEFAULT_K
-    where: tuple[str, ...] = ()
+    where: Filters = Filters()
+    floor: bool = True
+    offset: int = 0
+    from_bar: bool = False  # the query bar's own answer (not more like this, recommend)
     seq: int = 0
 
-    def with_options(self, type: ResultType, k: int, where: Sequence[str]) -> Request:
-        return replace(self, type=type, k=k, where=tuple(where))
+    def with_options(self, type: ResultType, k: int, where: Filters) -> Request:
+        return replace(self, type=type, k=k, where=where, offset=0)
 
     def title(self) -> str:
         """What the results are, for the results pane's title."""
@@ -93,18 +96,39 @@ def ellipsize(text: str, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
 
 
+def fit_path(label: str, width: int) -> str:
+    """A path shortened to ``width`` at its folder boundaries (``…/notes/rain.md``), never
+    through a word of its file name but at the end (``unfinis….md``)."""
+    if width <= 1 or len(label) <= width:
+        return label if width > 1 else label[:max(width, 0)]
+    parts = label.split("/")
+    for n in range(1, len(parts)):
+        tail = "…/" + "/".join(parts[n:])
+        if len(tail) <= width:
+            return tail
+    name = parts[-1]
+    stem, dot, suffix = name.rpartition(".")
+    if dot and stem and 0 < len(suffix) <= 5 and len(suffix) + 3 <= width:
+        return stem[: width - len(suffix) - 2] + "…." + suffix
+    return name[: width - 1] + "…"
+
+
 def execute(col: Collection, req: Request) -> Results:
     """Answer a request with the client (raises SemsearchError for anything it refuses)."""
-    where = list(req.where) or None
+    where, possible = build_where(col, req.where)
+    if not possible:
+        return Results()
+    k, type, offset, floor = req.k, req.type, req.offset, req.floor
     if req.kind == "similar":
         assert req.item is not None
-        return col.similar(req.item, k=req.k, type=req.type, where=where)
+        return col.similar(req.item, k=k, type=type, where=where, offset=offset, floor=floor)
     if req.kind == "recommend":
-        return col.recommend(list(req.like), list(req.unlike), k=req.k, type=req.type,
-                             where=where)
+        return col.recommend(list(req.like), list(req.unlike), k=k, type=type, where=where,
+                             offset=offset, floor=floor)
     if req.image:
-        return col.search(image=req.image, type=req.type, k=req.k, where=where)
-    return col.search(req.text, type=req.type, k=req.k, where=where)
+        return col.search(image=req.image, k=k, type=type, where=where, offset=offset,
+                          floor=floor)
+    return col.search(req.text, k=k, type=type, where=where, offset=offset, floor=floor)
 
 
 # the query bar -------------------------------------------------------------------------------
@@ -151,20 +175,6 @@ def parse_k(text: str) -> int:
     except ValueError:
         return DEFAULT_K
     return max(1, min(MAX_K, k))
-
-
-def parse_filters(text: str) -> list[str]:
-    """``year<1960 author="Ernest Hemingway"`` -> ``["year<1960", "author=Ernest Hemingway"]``
-    (shell-style quoting; commas between filters are fine too)."""
-    try:
-        parts = shlex.split(text.replace(",", " ") if '"' not in text and "'" not in text
-                            else text)
-    except ValueError as e:
-        raise ConfigError(f"bad filters {text!r}: {e}") from e
-    from ..search.filters import parse_where
-
-    parse_where(parts)  # one clear error now rather than from the search
-    return parts
 
 
 # likes and dislikes --------------------------------------------------------------------------

@@ -49,6 +49,18 @@ def image_widget_class(mode: str) -> type[Widget] | None:
     return classes[mode]  # type: ignore[no-any-return]
 
 
+def draws_pixels(image_class: type[Widget] | None) -> bool:
+    """Whether the widget class draws real pixels (kitty graphics, sixel), not cells."""
+    if image_class is None:
+        return False
+    import textual_image.widget as tw
+    from textual_image.renderable.sixel import Image as Sixel
+    from textual_image.renderable.tgp import Image as Tgp
+
+    renderable = getattr(image_class, "_Renderable", None)
+    return renderable in (Tgp, Sixel) or issubclass(image_class, tw.SixelImage)
+
+
 class Thumbnails:
     """Decoded, shrunk pictures by (path, size, mtime, longest side); thread-safe, bounded."""
 

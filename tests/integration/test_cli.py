@@ -83,11 +83,13 @@ def test_search_and_collections_output_is_exactly_the_rendered_results(corpus, h
             (["music", "-w", "modality=text", "-k", "5"], {"where": ["modality=text"], "k": 5}),
         ]:
             query = args[0] if not args[0].startswith("-") else None
-            expected = col.search(query, **kwargs)
+            expected = col.search(query, floor=True, **kwargs)  # the CLI hides weak hits
             assert expected
             result = run("search", *args, "-c", "cli", "--home", home)
-            assert result.stdout == render.hits_table(expected) + "\n"
-            assert result.stderr == ""
+            assert result.stdout == render.hits_table(expected, query=query) + "\n"
+            n = expected.hidden
+            assert result.stderr == (f"{n} more {'hit' if n == 1 else 'hits'} below the "
+                                     "relevance floor (--all shows them)\n" if n else "")
             as_json = run("search", *args, "-c", "cli", "--home", home, "--json")
             assert json.loads(as_json.stdout) == [h.to_dict() for h in expected]
 
@@ -124,9 +126,10 @@ def test_exit_codes(corpus, home):
     assert run("no-such-command", code=2)
     result = run("ingest", "--home", home, code=2)
     assert result.stderr == "error: give files or folders to ingest, or --manifest FILE\n"
+    result = run("search", "hello", "-c", "cli", "-t", "video", "--home", home, code=2)
+    assert result.stderr == ("error: invalid value for '--type' / '-t': 'video' is not one of "
+                             "any, image, text\n")
     # other semsearch errors: 1, one line
-    result = run("search", "hello", "-c", "cli", "-t", "video", "--home", home, code=1)
-    assert result.stderr == "error: bad type 'video'; use any, image or text\n"
     result = run("search", "hello", "-c", "cli", "-w", "year>=abc", "--home", home, code=1)
     assert result.stderr.startswith("error: bad filter 'year>=abc'")
     assert result.stderr.count("\n") == 1

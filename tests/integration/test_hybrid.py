@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from semsearch.cli import app
 from semsearch.client.library import Library
-from semsearch.search.rank import DENSE_WEIGHT, KEYWORD_DENSE_WEIGHT, dense_weight
+from semsearch.search.rank import LEXICAL_BONUS, LEXICAL_THRESHOLD, lexical_bonus
 from semsearch.storage.lexical import STOPWORDS
 
 EXTRA = {
@@ -45,15 +45,17 @@ def tokens(text: str) -> list[str]:
 def bm25_ranking(lib: Library, name: str, query: str) -> tuple[list[tuple[str, float]], float]:
     """Item ids by BM25 over the text space's chunks (best chunk per item), computed anew
     (Okapi BM25 as FTS5 scores it: k1 1.2, b 0.75, idf log((N-n+.5)/(n+.5)) floored at 1e-6),
-    and the query's ceiling, sum of idf * (k1 + 1)."""
+    and the query's ceiling: the sum of its terms' idf, a term no chunk holds counting with
+    df = 0."""
     rows = [r for rs in items_in(lib, name, "text").values() for r in rs]
     docs = [tokens(r.document) for r in rows]
     n_docs, avgdl = len(docs), sum(map(len, docs)) / len(docs)
     terms = list(dict.fromkeys(tokens(" ".join(w for w in re.findall(r"[^\W_]+", query.lower())
                                                 if w not in STOPWORDS))))
-    idf = {}
+    idf, ceiling = {}, 0.0
     for t in terms:
         df = sum(t in d for d in docs)
+        ceiling += max(math.log((n_docs - df + 0.5) / (df + 0.5)), 1e-6)
         if df:
             idf[t] = max(math.log((n_docs - df + 0.5) / (df + 0.5)), 1e-6)
     best: dict[str, float] = {}
@@ -63,7 +65,7 @@ def bm25_ranking(lib: Library, name: str, query: str) -> tuple[list[tuple[str, f
         item = row.metadata["item_id"]
         if score > 0 and score > best.get(item, 0.0):
             best[item] = score
-    return sorted(best.items(), key=lambda kv: -kv[1]), sum(v * 2.2 for v in idf.values())
+    return sorted(best.items(), key=lambda kv: -kv[1]), ceiling
 
 
 def dense_ranking(lib: Library, name: str, vector: np.ndarray) -> list[tuple[str, float]]:
@@ -77,7 +79,7 @@ def test_lexical_and_hybrid_rankings_match_an_independent_computation(lib: Libra
     src = corpus(tmp_path / "docs")
     col = lib.collection("hy", clip_model="none")
     col.ingest([src])
-    query = "zebra flies in the savanna and clay glaze"
+    query = "zebra stripes, biting flies and pots of clay"
     expected_lex, ceiling = bm25_ranking(lib, "hy", query)
     assert len(expected_lex) >= 2
 
@@ -90,9 +92,12 @@ def test_lexical_and_hybrid_rankings_match_an_independent_computation(lib: Libra
     qvec = col.text_embedder().embed_batch([query])[0]
     cosine = dict(dense_ranking(lib, "hy", qvec))
     bm25 = dict(expected_lex)
-    alpha = dense_weight(query)
-    assert alpha == DENSE_WEIGHT
-    fused = {i: alpha * c + (1 - alpha) * bm25.get(i, 0.0) / ceiling for i, c in cosine.items()}
+
+    def bonus(share: float) -> float:  # the rule, written out
+        return LEXICAL_BONUS * max(0.0, share - LEXICAL_THRESHOLD) / (1 - LEXICAL_THRESHOLD)
+
+    fused = {i: c + bonus(min(1.0, bm25.get(i, 0.0) / ceiling)) for i, c in cosine.items()}
+    assert any(bonus(min(1.0, v / ceiling)) > 0 for v in bm25.values())  # the rule is exercised
     hybrid = col.search(query, type="text", mode="hybrid", k=4)
     assert [h.id for h in hybrid] == sorted(fused, key=lambda i: -fused[i])[:4]
     for hit in hybrid:  # the score is the fused value; its parts travel with it
@@ -101,12 +106,12 @@ def test_lexical_and_hybrid_rankings_match_an_independent_computation(lib: Libra
         assert hit.text
 
 
-def test_the_dense_weight_follows_the_query() -> None:
-    for q in ("how do I fix a flat tyre", "when is the dentist", "notes about bread"):
-        assert dense_weight(q) == DENSE_WEIGHT
-    for q in ("HX-4471 warranty", "ECONNRESET", 'error "refusing to merge"', "INC-20931",
-              "flight LX 1612", "parse_where()", "python3.11"):
-        assert dense_weight(q) == KEYWORD_DENSE_WEIGHT
+def test_the_lexical_bonus_starts_at_the_threshold_and_tops_at_a_whole_match() -> None:
+    assert lexical_bonus(0.0) == 0.0
+    assert lexical_bonus(LEXICAL_THRESHOLD) == 0.0
+    assert lexical_bonus(1.0) == pytest.approx(LEXICAL_BONUS)
+    mid = (LEXICAL_THRESHOLD + 1) / 2
+    assert lexical_bonus(mid) == pytest.approx(LEXICAL_BONUS / 2)
 
 
 def test_lexical_index_follows_add_change_move_remove(lib: Library, tmp_path: Path):
@@ -179,5 +184,6 @@ def test_cli_mode_option(lib: Library, tmp_path: Path):
     assert '"modality": "text"' in result.stdout and "zebra.txt" in result.stdout
     bad = runner.invoke(app, ["search", "zebra", "-c", "hy", "--home", str(lib.home),
                               "--mode", "fuzzy"])
-    assert bad.exit_code == 1
-    assert bad.stderr == "error: bad mode 'fuzzy'; use dense, lexical or hybrid\n"
+    assert bad.exit_code == 2  # a usage error
+    assert bad.stderr == ("error: invalid value for '--mode': 'fuzzy' is not one of dense, "
+                          "lexical, hybrid\n")

@@ -155,5 +155,6 @@ def test_a_corrupt_catalog_is_one_clear_line(tmp_path: Path):
     write(home / "catalog.sqlite", b"this is not a database, just some bytes" * 100)
     result = CliRunner().invoke(app, ["collections", "--home", str(home)])
     assert result.exit_code == 1
-    assert result.stderr == (f"error: cannot open the catalog {home / 'catalog.sqlite'}: "
-                             "file is not a database\n")
+    assert result.stderr.startswith(f"error: the catalog {home / 'catalog.sqlite'} is damaged "
+                                    "(file is not a database); restore it from a backup")
+    assert result.stderr.count("\n") == 1

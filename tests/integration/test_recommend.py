@@ -548,11 +548,13 @@ def test_cli(data: Corpus) -> None:
     assert run("profile", "clear", "dave", *h).exit_code == 0
 
     # errors: one line, exit 1 (2 for usage)
-    for args in (("recommend",), ("similar", "no such thing"), ("profile", "show", "nobody"),
-                 ("recommend", "--like", data.img(0), "--strategy", "nearest")):
+    for args in (("recommend",), ("similar", "no such thing"), ("profile", "show", "nobody")):
         res = run(*args, *h)
         assert res.exit_code == 1, res.output
         assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1
+    res = run("recommend", "--like", data.img(0), "--strategy", "nearest", *h)
+    assert res.exit_code == 2 and res.stderr.startswith("error: ")  # a usage error
+    assert res.stderr.count("\n") == 1
     assert run("search", "x", "--weight", "2beach", *h).exit_code == 2
     assert run("similar", data.img(0), "--diverse", "3", *h).exit_code == 2
     assert "[W:]PART + [W:]PART - [W:]PART" in " ".join(run("search", "--help").stdout.split())

@@ -379,3 +379,42 @@ def test_bad_urls(tmp_path: Path) -> None:
             pytest.raises(Exception, match="cannot reach the Chroma server"):
         lib.collection("c").search("q")
 
+
+
+def test_serve_elsewhere_than_loopback_needs_a_token_and_checks_it(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """``serve --host 0.0.0.0`` is refused without a token; with one, a request without it
+    (an unauthenticated DELETE) is refused, and clients with it work."""
+    home = tmp_path / "home"
+    port = free_port()
+    code, _, err = finish(cli("serve", "--host", "0.0.0.0", "--port", str(port), home=home),
+                          timeout=60)
+    assert code == 1 and err.startswith("error: serving on 0.0.0.0 lets anyone") \
+        and err.count("\n") == 1, err
+    proc = cli("serve", "--host", "0.0.0.0", "--port", str(port), "--token", "s3cret",
+               home=home)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_until_up(url, timeout=90)
+        monkeypatch.setenv("SEMSEARCH_CHROMA_TOKEN", "s3cret")
+        with Library(tmp_path / "client", chroma_url=url) as client:
+            col = client.collection("guarded", clip_model="none")
+            write(tmp_path / "docs" / "a.txt", "a note behind a token")
+            assert col.ingest([tmp_path / "docs"]).added == 1
+        import urllib.error
+        import urllib.request
+
+        base = f"{url}/api/v2/tenants/default_tenant/databases/default_database/collections"
+        for request in (urllib.request.Request(base),
+                        urllib.request.Request(f"{base}/guarded.text", method="DELETE")):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 401
+        monkeypatch.setenv("SEMSEARCH_CHROMA_TOKEN", "wrong")
+        with pytest.raises(Exception, match="token|401|refused"):
+            Library(tmp_path / "client2", chroma_url=url).collection("guarded").search("note")
+        monkeypatch.setenv("SEMSEARCH_CHROMA_TOKEN", "s3cret")
+        with Library(tmp_path / "client3", chroma_url=url) as client:
+            assert client.collection("guarded").search("note", k=1, mode="dense")
+    finally:
+        terminate(proc)

@@ -75,3 +75,57 @@ def test_rrf_sums_reciprocal_ranks_and_breaks_ties_by_list_order() -> None:
     fused = rrf([[m("a"), m("b"), m("c")], [m("c"), m("b"), m("d")]], k=60)
     scores = {"a": 1 / 61, "b": 2 / 62, "c": 1 / 63 + 1 / 61, "d": 1 / 63}
     assert [x.metadata["item_id"] for x in fused] == sorted(scores, key=lambda i: -scores[i])
+
+
+def test_mixed_lists_merge_by_calibrated_score_not_by_turns() -> None:
+    """Constructed scores: text cosines live around 0.1 (spread 0.05), image cosines around
+    0.25 (spread 0.01, CLIP's modality gap). A text at 0.34 is far above its background, an
+    image at 0.26 barely above its own: the text leads though its raw cosine is lower, and
+    the weak image falls behind the strong ones of both kinds."""
+    from semsearch.search.rank import Candidate, background, calibrate, merge_calibrated
+    from semsearch.search.request import Leg
+
+    rng = np.random.default_rng(0)
+    text_bg = background(rng.normal(0.10, 0.05, 500))
+    image_bg = background(rng.normal(0.25, 0.01, 500))
+    assert text_bg is not None and image_bg is not None
+
+    def cands(leg: Leg, scores: list[float], prefix: str) -> list[Candidate]:
+        return [Candidate(Match(f"{prefix}{i}#0", 1 - s, {"item_id": f"{prefix}{i}"}, None),
+                          leg, s, {"dense": s}) for i, s in enumerate(scores)]
+
+    texts = cands(Leg("text", None), [0.34, 0.12, 0.11], "t")
+    images = cands(Leg("clip", "image"), [0.30, 0.29, 0.26], "i")
+    calibrate(texts, text_bg)
+    calibrate(images, image_bg)
+    merged = merge_calibrated([texts, images])
+    order = [c.item for c in merged]
+    raw = {**{f"t{i}": (s, text_bg) for i, s in enumerate([0.34, 0.12, 0.11])},
+           **{f"i{i}": (s, image_bg) for i, s in enumerate([0.30, 0.29, 0.26])}}
+    assert order == sorted(raw, key=lambda k: -(raw[k][0] - raw[k][1].mean) / raw[k][1].std)
+    assert order[:2] == ["i0", "t0"]  # not alternation by kind, not raw cosine
+    assert order.index("t0") < order.index("i2")  # a strong text beats a weak image
+    assert order.index("i0") < order.index("t1")  # a strong image beats a weak text
+    scores = [c.score for c in merged]
+    assert scores == sorted(scores, reverse=True)  # the shown score orders the list
+    for c in merged:
+        bg = text_bg if c.item.startswith("t") else image_bg
+        assert c.score == pytest.approx((c.parts["dense"] - bg.mean) / bg.std, abs=1e-5)
+
+
+def test_fusion_counts_a_chance_word_for_nothing_and_a_whole_match_fully() -> None:
+    from semsearch.search.rank import LEXICAL_BONUS, LEXICAL_THRESHOLD, fuse
+    from semsearch.search.request import Leg
+
+    def m(item: str, cos: float | None, bm25: float | None) -> Match:
+        return Match(f"{item}#0", None if cos is None else 1 - cos, {"item_id": item}, None,
+                     bm25)
+
+    ceiling = 10.0
+    dense = [m("right", 0.55, None), m("chance", 0.18, None), m("code", 0.10, None)]
+    lexical = [m("chance", 0.18, 0.25 * ceiling), m("code", 0.10, 1.0 * ceiling)]
+    fused = {c.item: c for c in fuse(dense, lexical, ceiling, Leg("text", None))}
+    assert fused["chance"].score == pytest.approx(0.18)  # 25% of the query: below threshold
+    assert fused["code"].score == pytest.approx(0.10 + LEXICAL_BONUS)
+    assert fused["right"].score == pytest.approx(0.55)
+    assert 0 < LEXICAL_THRESHOLD < 1

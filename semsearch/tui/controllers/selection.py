@@ -1,14 +1,17 @@
 """The selected result: its preview (the large picture, or the item's whole text with the
-matching chunk marked, read in a worker) and what can be done with it: open, copy, more like
-this."""
+matching chunk marked, read in a worker) and what can be done with it: open (the system
+viewer, else an editor or pager in the terminal), copy its path or text, more like this."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from textual.app import SuspendNotSupported
+
 from ...types import Hit
 from ..messages import PreviewReady
 from ..notices import guarded
+from ..opener import chunk_line, terminal_command
 from ..state import TEXT_SUFFIXES, Request, hit_label
 from ..thumbs import PREVIEW_PX
 from ..widgets.results import ResultsView
@@ -37,6 +40,18 @@ def chunk_span(text: str, hit: Hit) -> tuple[int, int]:
         return start, end
     at = text.find(chunk) if chunk else -1
     return (at, at + len(chunk)) if at >= 0 else (-1, -1)
+
+
+def hit_line(hit: Hit) -> int:
+    """The line of the hit's file where its chunk starts (1 when it cannot be told)."""
+    assert hit.path is not None
+    try:
+        with open(hit.path, encoding="utf-8", errors="replace") as f:
+            raw = f.read(20_000_000)
+    except OSError:
+        return 1
+    start = hit.metadata.get("start")
+    return chunk_line(raw, start if isinstance(start, int) else None, hit.text)
 
 
 class Selection(Controller):
@@ -115,9 +130,34 @@ class Selection(Controller):
         try:
             screen.options.opener(hit.path)
         except OSError as e:
-            self.tell(f"cannot open {hit_label(hit, root)}: {e}", "error")
+            if hit.modality == "text" and self.in_terminal(hit):
+                return
+            hint = " (set $EDITOR or $PAGER to read texts in the terminal)" \
+                if hit.modality == "text" else ""
+            self.tell(f"cannot open {hit_label(hit, root)}: {e}{hint}", "error")
             return
         screen.status.set_state(f"Opened {hit_label(hit, root)}", busy=False)
+
+    def in_terminal(self, hit: Hit) -> bool:
+        """Show a text in ``$EDITOR`` (at the chunk's line) or ``$PAGER``, the UI suspended;
+        False when neither is set."""
+        assert hit.path is not None
+        if terminal_command(hit.path, None) is None:
+            return False
+        line = hit_line(hit)
+        command = terminal_command(hit.path, line)
+        assert command is not None
+        label = hit_label(hit, self.screen.options.root)
+        try:
+            code = self.screen.app.run_in_terminal(command)  # type: ignore[attr-defined]
+        except (OSError, SuspendNotSupported) as e:
+            self.tell(f"cannot open {label} with {command[0]}: {e or 'no terminal'}", "error")
+            return True
+        done = f"Opened {label} in {Path(command[0]).name}" + \
+            (f" at line {line}" if line > 1 else "") + \
+            (f" (it exited with {code})" if code else "")
+        self.screen.status.set_state(done, busy=False)
+        return True
 
     @guarded
     def more_like_this(self) -> None:
@@ -126,6 +166,19 @@ class Selection(Controller):
             return
         label = hit_label(hit, self.screen.options.root)
         self.screen.searcher.ask(Request("similar", item=f"id:{hit.id}", item_label=label))
+
+    @guarded
+    def copy_text(self) -> None:
+        hit = self.need()
+        if hit is None:
+            return
+        label = hit_label(hit, self.screen.options.root)
+        if not hit.text:
+            self.tell(f"{label} has no text to copy (y copies its path)", "warning")
+            return
+        self.screen.app.copy_to_clipboard(hit.text)
+        self.screen.status.set_state(f"Copied the text of {label} ({len(hit.text)} "
+                                     "characters)", busy=False)
 
     @guarded
     def copy(self) -> None:

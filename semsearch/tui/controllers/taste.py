@@ -59,8 +59,11 @@ class TasteKeeper(Controller):
         if chip is not None:
             self._profile_write("forget", chip.ref)
             screen.status.set_state(f"Forgot {chip.label}", busy=False)
-        if screen.request is not None and screen.request.kind == "recommend" and taste.likes:
-            self.recommend()
+        if self.recommending():
+            if taste.likes:
+                self.recommend()
+            else:  # nothing left to recommend from: back to the query's answer
+                screen.searcher.back_to_query()
         left = list(screen.query(ChipWidget))
         if message.by_key and left:
             left[min(at, len(left) - 1)].focus()
@@ -75,7 +78,18 @@ class TasteKeeper(Controller):
             self._profile_write("forget", chip.ref)
         screen.taste.clear()
         await screen.chips.show([])
-        screen.status.set_state("Forgot every like and dislike", busy=False)
+        if self.recommending():  # the list would still say "recommended from 2 likes"
+            screen.searcher.back_to_query()
+        if not screen.busy:
+            screen.status.set_state("Forgot every like and dislike", busy=False)
+        else:
+            self.tell("Forgot every like and dislike")
+
+    def recommending(self) -> bool:
+        """The list shown (or on its way) is a recommendation."""
+        screen = self.screen
+        return any(r is not None and r.kind == "recommend" for r in (screen.request,
+                                                                      screen.shown))
 
     # profiles: a lasting taste ---------------------------------------------------------------
     def _profile_write(self, what: str, ref: str) -> None:

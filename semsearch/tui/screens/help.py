@@ -23,7 +23,7 @@ def keys_table() -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+    BINDINGS = [Binding("escape,q,question_mark,f1,ctrl+underscore", "close", "Close")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help", classes="dialog") as box:

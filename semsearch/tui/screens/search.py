@@ -28,6 +28,7 @@ from ..controllers.loading import Loader
 from ..controllers.searching import HINT, Searcher
 from ..controllers.selection import Selection
 from ..controllers.taste import TasteKeeper
+from ..listing import SORTS
 from ..messages import (
     CollectionOpened,
     IngestDone,
@@ -67,6 +68,12 @@ class SearchScreen(Screen[None]):
     #: the last request made, and the one whose results are shown (the results pane's titles)
     request: var[Request | None] = var(None, init=False)
     shown: var[Request | None] = var(None, init=False, always_update=True)
+    #: hits below the relevance floor are shown too (``a``); how many the floor hid
+    show_all: var[bool] = var(False, init=False)
+    hidden: var[int] = var(0, init=False)
+    #: the list shown may go on (its last page was full); a page is loading
+    more: var[bool] = var(False, init=False)
+    paging: var[bool] = var(False, init=False)
     #: an ingest runs
     ingesting: var[bool] = var(False, init=False)
     #: the collection, once open; its counts (None: it does not exist yet)
@@ -78,6 +85,8 @@ class SearchScreen(Screen[None]):
         self.lib = lib
         self.options = options
         self.set_reactive(SearchScreen.collection_name, collection)
+        self.set_reactive(SearchScreen.show_all, options.show_all)
+        self.meta_keys: set[str] = set()  # metadata keys seen in hits (the filters complete)
         self.taste = Taste()  # the likes and dislikes, shown as chips
         self.thumbs = Thumbnails()
         self.seq = 0  # numbers the requests: only the last one's results are shown
@@ -92,7 +101,8 @@ class SearchScreen(Screen[None]):
     # layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         o = self.options
-        yield QueryBar(o.query, o.result_type, o.k, o.filters, id="query-bar")
+        yield QueryBar(o.query, o.result_type, o.k, o.filters, keys=lambda: self.meta_keys,
+                       id="query-bar")
         yield ChipsBar(id="chips")
         with Horizontal(id="main"):
             yield ResultsView(o.image_class, o.root, id="results")
@@ -131,6 +141,7 @@ class SearchScreen(Screen[None]):
         self.results.message(HINT.format(name))
         self.shown = None
         self.watch(self.results, "grid", self.searcher.titles, init=False)
+        self.watch(self.results, "compact", self.searcher.titles, init=False)
         self.loading_message = f"Opening collection {name}…"
         self.status.set_collection(name)
         self.bar.focus_query()
@@ -209,6 +220,10 @@ class SearchScreen(Screen[None]):
     def _highlighted(self, message: ResultsView.Highlighted) -> None:
         self.selection.highlighted(message)
 
+    @on(ResultsView.AtEnd)
+    def _at_end(self, message: ResultsView.AtEnd) -> None:
+        self.searcher.load_more()
+
     @on(ResultsView.Opened)
     def _opened(self, message: ResultsView.Opened) -> None:
         self.selection.open(message.hit)
@@ -245,6 +260,12 @@ class SearchScreen(Screen[None]):
     def action_copy(self) -> None:
         self.selection.copy()
 
+    def action_copy_text(self) -> None:
+        self.selection.copy_text()
+
+    def action_toggle_all(self) -> None:
+        self.searcher.toggle_all()
+
     def action_recommend(self) -> None:
         self.taste_keeper.recommend()
 
@@ -257,8 +278,17 @@ class SearchScreen(Screen[None]):
         bar.result_type = TYPES[(TYPES.index(bar.result_type) + 1) % len(TYPES)]
 
     @guarded
+    def action_cycle_sort(self) -> None:
+        bar = self.bar
+        bar.sort = SORTS[(SORTS.index(bar.sort) + 1) % len(SORTS)]  # the list follows
+
+    @guarded
     def action_toggle_grid(self) -> None:
         self.results.grid = not self.results.grid  # the titles follow
+
+    @guarded
+    def action_toggle_density(self) -> None:
+        self.results.compact = not self.results.compact  # the titles follow
 
     def action_focus_query(self) -> None:
         self.bar.focus_query(select=True)

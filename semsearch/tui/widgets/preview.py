@@ -1,10 +1,8 @@
-"""The preview pane: the selected image larger, or the text with its matching chunk
-highlighted; then the item's score and metadata."""
+"""The preview pane: the selected image larger, or the text with its matching chunk and the
+query's words marked; then why it matched, its score and its metadata."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,88 +14,7 @@ from textual.widgets import Static
 
 from ...types import Hit
 from ..state import hit_label, image_size
-
-#: characters of context shown before the matching chunk, and after it
-BEFORE = 300
-AFTER = 1500
-HIDDEN_META = {"chunk", "start", "end", "modality", "item_id", "sha256_file", "width",
-               "height"}
-
-
-STOPWORDS = {"the", "and", "for", "with", "from", "that", "this", "over", "into", "are", "was",
-             "you", "your", "how", "what", "who", "why", "not", "but", "its", "our", "can"}
-
-
-def query_words(query: str | None) -> list[str]:
-    """The query's words worth marking in a text (no short or common words)."""
-    return [w for w in re.findall(r"\w+", (query or "").lower())
-            if len(w) > 2 and w not in STOPWORDS]
-
-
-def highlight(text: str, start: int, end: int, words: list[str]) -> Text:
-    """``text`` with [start, end) marked as the match and the query's words in bold."""
-    out = Text(text)
-    if 0 <= start < end <= len(text):
-        out.stylize("on #3b3b5c", start, end)
-    for word in words:
-        for m in re.finditer(rf"\b{re.escape(word)}\w*", text, flags=re.IGNORECASE):
-            out.stylize("bold underline", m.start(), m.end())
-    return out
-
-
-def excerpt(full: str, start: int, end: int) -> tuple[str, int, int]:
-    """A window of ``full`` around [start, end), with the offsets moved into it."""
-    a = max(0, start - BEFORE)
-    if a > 0:
-        nl = full.rfind("\n", a, start)
-        a = nl + 1 if nl >= 0 else a
-    b = min(len(full), end + AFTER)
-    lead = "…" if a > 0 else ""
-    tail = "…" if b < len(full) else ""
-    shift = len(lead) - a
-    return lead + full[a:b] + tail, start + shift, end + shift
-
-
-def meta_text(hit: Hit, root: Path | None) -> Text:
-    out = Text()
-    rows: list[tuple[str, str]] = [("score", f"{hit.score:.3f} (cosine, {hit.space} space)"),
-                                   ("rank", str(hit.rank))]
-    if hit.id != hit.path:
-        rows.append(("id", hit.id))
-    for key, value in sorted(hit.metadata.items()):
-        if key in HIDDEN_META or value is None or value == "":
-            continue
-        if key == "path":
-            shown = hit_label(Hit(0, str(value), 0, "text", str(value), None, {}), root)
-        elif key == "mtime" and isinstance(value, int | float):
-            shown = datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        elif key.endswith("sha256"):
-            shown = str(value)[:12] + "…"
-        elif key == "size" and isinstance(value, int | float):
-            shown = _size(int(value))
-        else:
-            shown = str(value)
-        rows.append((key, shown))
-    chunk = hit.metadata.get("chunk")
-    if hit.modality == "text" and chunk is not None:
-        rows.append(("chunk", f"#{chunk}, characters {hit.metadata.get('start', '?')}–"
-                              f"{hit.metadata.get('end', '?')}"))
-    width = max(len(k) for k, _ in rows)
-    for n, (key, value) in enumerate(rows):
-        if n:
-            out.append("\n")
-        out.append(f"{key:<{width}}  ", style="bold")
-        out.append(value)
-    return out
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"  # pragma: no cover
+from .describe import excerpt, highlight, meta_text, why_text
 
 
 class PreviewPane(Vertical):
@@ -119,6 +36,7 @@ class PreviewPane(Vertical):
         yield Center(id="preview-image")
         with VerticalScroll(id="preview-text"):
             yield Static("", id="preview-body")
+        yield Static("", id="preview-why")
         yield Static("Select a result to see it here.", id="preview-meta")
 
     def clear(self, note: str = "") -> None:
@@ -126,6 +44,8 @@ class PreviewPane(Vertical):
         self.query_one("#preview-title", Static).update("")
         self.body = Text()
         self.query_one("#preview-body", Static).update("")
+        self.query_one("#preview-why", Static).update("")
+        self.query_one("#preview-why", Static).display = False
         self.query_one("#preview-meta", Static).update(note)
         self.query_one("#preview-image").display = False
         self.query_one("#preview-text").display = False
@@ -139,6 +59,9 @@ class PreviewPane(Vertical):
         title.append(f"\n{hit.modality}" + (f" · {size}" if size else "") +
                      f" · score {hit.score:.3f}", style="dim")
         self.query_one("#preview-title", Static).update(title)
+        why = self.query_one("#preview-why", Static)
+        why.update(why_text(hit, query))
+        why.display = True
         self.query_one("#preview-meta", Static).update(meta_text(hit, self.root))
         is_image = hit.modality == "image"
         self.query_one("#preview-image").display = is_image
@@ -147,7 +70,7 @@ class PreviewPane(Vertical):
             self._set_image(None, "loading…")
         else:
             chunk = hit.text or ""
-            self.body = highlight(chunk, 0, len(chunk), query_words(query))
+            self.body = highlight(chunk, 0, len(chunk), query)
             self.query_one("#preview-body", Static).update(self.body)
             self.query_one("#preview-text", VerticalScroll).scroll_home(animate=False)
 
@@ -157,7 +80,7 @@ class PreviewPane(Vertical):
     def show_text(self, full: str, start: int, end: int) -> None:
         """The whole text of the item around its matching chunk, the chunk highlighted."""
         shown, a, b = excerpt(full, start, end)
-        self.body = highlight(shown, a, b, query_words(self.query_text))
+        self.body = highlight(shown, a, b, self.query_text)
         self.query_one("#preview-body", Static).update(self.body)
         scroller = self.query_one("#preview-text", VerticalScroll)
         scroller.scroll_home(animate=False)

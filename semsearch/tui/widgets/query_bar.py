@@ -1,17 +1,20 @@
-"""The query bar: the query, the result type, ``k`` and metadata filters."""
+"""The query bar: the query, the result type, the order, ``k`` and the filters."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Select
 
 from ...types import ResultType
+from ..listing import SORT_LABELS, SORTS, FilterSuggester, Sort
 from ..state import DEFAULT_K, TYPE_LABELS, parse_k
 
 #: seconds of quiet typing before a search runs
@@ -19,10 +22,14 @@ DEBOUNCE = 0.3
 TYPES: tuple[ResultType, ...] = ("any", "image", "text")
 
 
+HELP = Binding("f1", "app.help_anywhere", "Help", key_display="F1")
+
+
 class QueryInput(Input):
     """The query field; ``down`` and ``escape`` leave it for the results."""
 
-    BINDINGS = [("down", "leave", "Results"), ("escape", "leave", "Results")]
+    BINDINGS = [Binding("enter", "submit", "Search"), ("down", "leave", "Results"),
+                Binding("escape", "leave", "Results", show=False), HELP]
 
     @dataclass
     class Leave(Message):
@@ -32,6 +39,27 @@ class QueryInput(Input):
         self.post_message(self.Leave())
 
 
+class OptionInput(QueryInput):
+    """The ``k`` and filters fields: ``enter`` applies at once, ``escape`` leaves (the footer
+    says so: their letters type, so the screen's keys are off)."""
+
+    BINDINGS = [Binding("enter", "submit", "Apply"), Binding("escape", "leave", "Results"),
+                Binding("down", "leave", "Results", show=False), HELP]
+
+
+class FilterInput(OptionInput):
+    """The filters field: ``tab`` (or ``right`` at the end) takes the completion offered."""
+
+    BINDINGS = [Binding("tab", "complete", "Complete", show=True)]
+
+    def action_complete(self) -> None:
+        if self._suggestion and self._suggestion != self.value:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.app.action_focus_next()
+
+
 class QueryBar(Horizontal):
     """Posts :class:`QueryBar.Changed` when the query or an option changes (debounced while
     typing, at once on ``enter`` or when an option is picked)."""
@@ -39,18 +67,22 @@ class QueryBar(Horizontal):
     @dataclass
     class Changed(Message):
         """``source``: "query" (the query was typed or submitted), "options" (type, k or
-        filters) or "leave" (nothing changed; go to the results)."""
+        filters), "sort" (the order: nothing to ask) or "leave" (nothing changed; go to the
+        results)."""
 
         source: str = "query"
         leave: bool = False  # go to the results too
 
     def __init__(self, query: str = "", type: ResultType = "any", k: int = DEFAULT_K,
-                 filters: str = "", *, id: str | None = None) -> None:
+                 filters: str = "", *, keys: Callable[[], Iterable[str]] = set,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self._initial = (query, type, k, filters)
+        self._keys = keys  # the metadata keys the filters field completes
         self._timer: Timer | None = None
         self._source = "query"
         self._type: object = type
+        self._sort: object = "relevance"
 
     def compose(self) -> ComposeResult:
         query, type_, k, filters = self._initial
@@ -61,15 +93,27 @@ class QueryBar(Horizontal):
         sel: Select[str] = Select([(TYPE_LABELS[t], t) for t in TYPES], value=type_,
                                   allow_blank=False, id="type")
         yield sel
-        k_input = Input(str(k), type="integer", id="k", max_length=3)
+        order: Select[str] = Select([(SORT_LABELS[s], s) for s in SORTS], value="relevance",
+                                    allow_blank=False, id="sort")
+        yield order
+        k_input = OptionInput(str(k), type="integer", id="k", max_length=3)
         k_input.border_title = "k"
         yield k_input
-        f = Input(filters, placeholder='year<1960 author="…"', id="filters")
+        f = FilterInput(filters, placeholder="year<1960 folder:notes since:2024",
+                        id="filters", suggester=FilterSuggester(self._keys))
         f.border_title = "filters"
         yield f
 
     def on_mount(self) -> None:
         self.query_one("#type SelectCurrent").border_title = "type"
+        self.query_one("#sort SelectCurrent").border_title = "sort"
+
+    def showing(self, what: str | None) -> None:
+        """Say on the query field what the list shows when it is not the query's answer
+        (more like this, a recommendation): None when it is."""
+        field = self.query_one("#query", Input)
+        field.border_title = "query" if what is None else f"query · list shows {what}"
+        field.set_class(what is not None, "-stale")
 
     # values ----------------------------------------------------------------------------------
     @property
@@ -88,6 +132,15 @@ class QueryBar(Horizontal):
     @result_type.setter
     def result_type(self, value: ResultType) -> None:
         self.query_one("#type", Select).value = value
+
+    @property
+    def sort(self) -> Sort:
+        value = self.query_one("#sort", Select).value
+        return value if value in SORTS else "relevance"  # type: ignore[return-value]
+
+    @sort.setter
+    def sort(self, value: Sort) -> None:
+        self.query_one("#sort", Select).value = value
 
     @property
     def k(self) -> int:
@@ -157,3 +210,10 @@ class QueryBar(Horizontal):
         if event.value != self._type:  # not the first value, set at mount
             self._type = event.value
             self._now("options")
+
+    @on(Select.Changed, "#sort")
+    def _sort_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.value != self._sort:
+            self._sort = event.value
+            self.post_message(self.Changed("sort"))

@@ -16,15 +16,26 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ...search.rank import FLOOR
 from ...types import Hit
-from ..state import ellipsize, hit_label, image_size
+from ..state import ellipsize, fit_path, hit_label, image_size
+from ..thumbs import draws_pixels
 
 #: a grid tile's width in cells (the grid has as many columns as fit)
 TILE_WIDTH = 20
+#: rows of a card, and the gap under it: list (comfortable, compact) and grid
+CARD_ROWS = {"comfortable": 6, "compact": 3, "grid": 11}
+
+
+def below_floor(hit: Hit) -> bool:
+    """Shown only because the relevance floor is off (``a``)."""
+    z = hit.parts.get("calibrated")
+    return isinstance(z, int | float) and z < FLOOR
 
 
 class Thumb(Widget):
-    """A picture in a fixed box: textual-image's widget, or a text placeholder."""
+    """A picture in a fixed box: textual-image's widget, or a text placeholder. Cell-drawn
+    pictures (half blocks) are too coarse to tell apart in a compact row: a marker there."""
 
     def __init__(self, image: Any, image_class: type[Widget] | None, caption: str,
                  classes: str = "") -> None:
@@ -34,10 +45,51 @@ class Thumb(Widget):
         self.caption = caption
 
     def compose(self) -> ComposeResult:
-        if self.image is not None and self.image_class is not None:
+        view = next((a for a in self.ancestors if isinstance(a, ResultsView)), None)
+        coarse = view is not None and view.compact and not view.grid \
+            and not draws_pixels(self.image_class)
+        if self.image is not None and self.image_class is not None and not coarse:
             yield self.image_class(self.image)  # type: ignore[call-arg]
         else:
-            yield Static(self.caption, classes="placeholder")
+            yield Static(self.caption or "▣", classes="placeholder")
+
+
+class CardText(Widget):
+    """A card's words, fitted to its width: the name shortened at folder boundaries (never
+    broken mid-word), the snippet wrapped at words."""
+
+    def __init__(self, hit: Hit, root: Path | None) -> None:
+        super().__init__(classes="card-text")
+        self.hit = hit
+        self.root = root
+
+    def render(self) -> Text:
+        hit = self.hit
+        width = max(4, self.size.width)
+        grid = any(isinstance(a, ResultsView) and a.grid for a in self.ancestors)
+        label = hit_label(hit, self.root)
+        if hit.modality == "image":
+            size = image_size(hit)
+            detail = f"{size} image" if size else "image"
+        else:
+            detail = ellipsize(hit.text or "", 400)
+        low = " ↓floor" if below_floor(hit) else ""
+        out = Text()
+        if grid:  # a line each: rank and score, the name, then the snippet (text tiles)
+            out.append(f"{hit.rank} ", style="bold")
+            out.append(f"{hit.score:.3f}{low}\n", style="dim")
+            out.append(fit_path(label, width) + "\n", style="bold")
+            out.append(detail, style="dim")
+            return out
+        head = f"{hit.rank:>2} {hit.score:.3f} {hit.modality:<5} "
+        out.append(head[:3], style="bold")
+        out.append(head[3:9], style="dim")
+        out.append(head[9:], style="italic")
+        out.append(fit_path(label, max(4, width - len(head) - len(low))), style="bold")
+        out.append(low, style="dim")
+        out.append("\n")
+        out.append(detail, style="dim" if hit.modality == "image" else "")
+        return out
 
 
 class ResultCard(Vertical):
@@ -45,7 +97,8 @@ class ResultCard(Vertical):
 
     def __init__(self, hit: Hit, index: int, thumb: Any, image_class: type[Widget] | None,
                  root: Path | None) -> None:
-        super().__init__(classes=f"card -{hit.modality}")
+        super().__init__(classes=f"card -{hit.modality}" + (" -below" if below_floor(hit)
+                                                            else ""))
         self.hit = hit
         self.index = index
         self.thumb = thumb
@@ -59,24 +112,11 @@ class ResultCard(Vertical):
             yield Thumb(self.thumb, self.image_class, caption, classes="thumb")
         else:
             yield Thumb(None, None, "¶ text", classes="thumb -text")
-        yield Static(self._text(), classes="card-text")
+        yield CardText(hit, self.root)
 
-    def _text(self) -> Text:
-        hit = self.hit
-        label = hit_label(hit, self.root)
-        head = Text()
-        head.append(f"{hit.rank:>2} ", style="bold")
-        head.append(f"{hit.score:.3f} ", style="dim")
-        head.append(f"{hit.modality:<5} ", style="italic")
-        head.append(label, style="bold")
-        if hit.modality == "image":
-            size = image_size(hit)
-            detail = f"{size} image" if size else "image"
-        else:
-            detail = ellipsize(hit.text or "", 200)
-        head.append("\n")
-        head.append(detail, style="dim" if hit.modality == "image" else "")
-        return head
+    def text(self) -> str:
+        """The card's words as shown (for tests and logs)."""
+        return self.query_one(CardText).render().plain
 
     def on_click(self, event: events.Click) -> None:
         view = self.query_ancestor(ResultsView)
@@ -87,8 +127,9 @@ class ResultCard(Vertical):
 
 
 class ResultsView(VerticalScroll, can_focus=True):
-    """Hits, one selected (``index``); posts :class:`Highlighted` when that changes and
-    :class:`Opened` on a double click."""
+    """Hits, one selected (``index``); posts :class:`Highlighted` when that changes,
+    :class:`Opened` on a double click and :class:`AtEnd` when the cursor reaches the last hit
+    (the next page is loaded then)."""
 
     BINDINGS = [
         Binding("up", "move(-1, 'row')", "Up", show=False),
@@ -103,6 +144,8 @@ class ResultsView(VerticalScroll, can_focus=True):
 
     index: reactive[int] = reactive(-1, init=False)
     grid: reactive[bool] = reactive(False, init=False)
+    #: list rows with small thumbnails (half blocks become a marker there)
+    compact: reactive[bool] = reactive(False, init=False)
 
     @dataclass
     class Highlighted(Message):
@@ -112,24 +155,33 @@ class ResultsView(VerticalScroll, can_focus=True):
     class Opened(Message):
         hit: Hit
 
+    @dataclass
+    class AtEnd(Message):
+        """The cursor is on the last hit."""
+
     def __init__(self, image_class: type[Widget] | None, root: Path | None,
                  *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.image_class = image_class
         self.root = root
         self.hits: list[Hit] = []
+        self.thumbs: dict[str, Any] = {}  # item id -> small PIL image
 
     def compose(self) -> ComposeResult:
         yield Static("", id="empty")
 
     # content ---------------------------------------------------------------------------------
-    async def show(self, hits: list[Hit], thumbs: dict[str, Any], empty: str = "") -> None:
+    def _card(self, hit: Hit, index: int) -> ResultCard:
+        return ResultCard(hit, index, self.thumbs.get(hit.id), self.image_class, self.root)
+
+    async def show(self, hits: list[Hit], thumbs: dict[str, Any], empty: str = "",
+                   keep_scroll: bool = False) -> None:
         """Replace the hits (keeping the selection on the same item when it is still there)."""
         keep = self.selected.id if self.selected is not None else None
         self.hits = list(hits)
+        self.thumbs = dict(thumbs)
         await self.remove_children(".card")
-        cards = [ResultCard(h, n, thumbs.get(h.id), self.image_class, self.root)
-                 for n, h in enumerate(self.hits)]
+        cards = [self._card(h, n) for n, h in enumerate(self.hits)]
         empty_note = self.query_one("#empty", Static)
         empty_note.update(empty if not hits else "")
         empty_note.display = not hits
@@ -137,11 +189,24 @@ class ResultsView(VerticalScroll, can_focus=True):
             await self.mount_all(cards)
         self._fit_grid()
         new = next((n for n, h in enumerate(self.hits) if h.id == keep), 0) if hits else -1
-        self.scroll_home(animate=False)
+        if not keep_scroll:
+            self.scroll_home(animate=False)
         if new == self.index:
-            self._select(new)
+            self._select(new, quiet=keep_scroll)
         else:
             self.index = new
+
+    async def append(self, hits: list[Hit], thumbs: dict[str, Any]) -> int:
+        """Add a page of hits at the end (any already shown are left out); how many came."""
+        known = {h.id for h in self.hits}
+        new = [h for h in hits if h.id not in known]
+        self.thumbs.update(thumbs)
+        start = len(self.hits)
+        self.hits.extend(new)
+        if new:
+            await self.mount_all([self._card(h, start + n) for n, h in enumerate(new)])
+            self._fit_grid()
+        return len(new)
 
     def message(self, text: str) -> None:
         """Show a line instead of the hits (the hits stay)."""
@@ -159,18 +224,26 @@ class ResultsView(VerticalScroll, can_focus=True):
     # selection -------------------------------------------------------------------------------
     def watch_index(self, index: int) -> None:
         self._select(index)
+        if self.hits and index == len(self.hits) - 1:
+            self.post_message(self.AtEnd())
 
-    def _select(self, index: int) -> None:
+    def _select(self, index: int, quiet: bool = False) -> None:
         for card in self.cards():
             card.set_class(card.index == index, "-selected")
             if card.index == index:
                 self.scroll_to_widget(card, animate=False)
-        self.post_message(self.Highlighted(self.selected))
+        if not quiet:
+            self.post_message(self.Highlighted(self.selected))
 
     def columns(self) -> int:
         if not self.grid:
             return 1
         return max(1, self.scrollable_content_region.width // TILE_WIDTH)
+
+    def card_rows(self) -> int:
+        """Rows a card takes, its gap included."""
+        return CARD_ROWS["grid" if self.grid else "compact" if self.compact else "comfortable"] \
+            + 1
 
     def action_move(self, step: int, unit: str) -> None:
         if not self.hits:
@@ -183,7 +256,7 @@ class ResultsView(VerticalScroll, can_focus=True):
         elif unit == "row":
             delta = step * cols
         else:
-            rows = max(1, self.scrollable_content_region.height // (11 if self.grid else 4))
+            rows = max(1, self.scrollable_content_region.height // self.card_rows())
             delta = step * rows * cols
         self.index = max(0, min(len(self.hits) - 1, max(self.index, 0) + delta))
 
@@ -191,12 +264,27 @@ class ResultsView(VerticalScroll, can_focus=True):
         if self.hits:
             self.index = where % len(self.hits)
 
-    # grid ------------------------------------------------------------------------------------
-    def watch_grid(self, grid: bool) -> None:
+    # grid and density ------------------------------------------------------------------------
+    async def watch_grid(self, grid: bool) -> None:
         self.set_class(grid, "-grid")
         self._fit_grid()
+        await self._relayout()
+
+    async def watch_compact(self, compact: bool) -> None:
+        self.set_class(compact, "-compact")
+        await self._relayout()
+
+    async def _relayout(self) -> None:
+        """Redraw the cards' words and pictures for the layout (half-block pictures come and
+        go with compact rows)."""
+        for text in self.query(CardText):
+            text.refresh()
+        if not draws_pixels(self.image_class):
+            for thumb in self.query(Thumb):
+                if thumb.image is not None:
+                    await thumb.recompose()
         if self.selected is not None:
-            self._select(self.index)
+            self._select(self.index, quiet=True)
 
     def _fit_grid(self) -> None:
         if self.grid:

@@ -1,0 +1,179 @@
+#!/usr/bin/env python
+"""How the store's costs grow with the collection: 10k, 100k (and 1M) items, one run.
+
+    python scripts/bench_scale.py [--sizes 10000,100000] [--queries 100] [--json]
+
+Builds each collection through the public ingest path (a JSONL file of short records) with
+a registered fast test embedder: 384-d vectors hashed from the text, no model (so that
+embedding does not hide the store's costs; the figures exclude embedding). Then measures,
+per size: ingest throughput; adding one small file; removing it; a no-op re-ingest; warm
+query p50/p95 in-process for dense, lexical, hybrid and a filtered hybrid search (a filter
+matching 1% of the items); a cold query in a fresh process (import, open, search) with its
+peak RSS; and the size on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from semsearch.models import Embedder, normalize, register  # noqa: E402
+
+DIM = 384
+WORDS = (
+    "garden", "tomato", "bicycle", "puncture", "boiler", "pressure", "invoice", "server",
+    "deploy", "recipe", "pasta", "garlic", "holiday", "flight", "passport", "dentist",
+    "insurance", "budget", "mortgage", "guitar", "chord", "camping", "tent", "compost",
+    "kitchen", "paint", "library", "deadline", "meeting", "roadmap", "sourdough", "starter",
+    "parking", "appeal", "wifi", "router", "password", "backup", "laptop", "battery",
+    "charger",
+)
+class HashEmbedder(Embedder):
+    """Vectors hashed from the text: fast and deterministic (a benchmark stand-in)."""
+
+    space = "text"
+    max_tokens = 256
+    default_model = "hash-384"
+
+    def __init__(self, model: str = "hash-384") -> None:
+        self.model_id = model
+
+    @property
+    def dim(self) -> int:
+        return DIM
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        for i, t in enumerate(texts):
+            seed = int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "big")
+            out[i] = np.random.default_rng(seed).standard_normal(DIM)
+        return normalize(out)
+
+
+COLD = """
+import sys, time, resource
+t = time.perf_counter()
+sys.path.insert(0, {scripts!r})
+from bench_scale import HashEmbedder
+from semsearch.models import register
+register("bench-hash", HashEmbedder)
+import semsearch
+col = semsearch.open({home!r}).collection("scale")
+hits = col.search({query!r}, type="text", k=10, mode="hybrid")
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def records(path: Path, n: int, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        for i in range(n):
+            body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 20)))
+            f.write(json.dumps({"id": f"r{i}", "body": f"{body} item{i}",
+                                "group": f"g{i % 100}"}) + "\n")
+
+
+def timed(fn) -> float:  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def disk(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def measure(n: int, queries: int, root: Path) -> dict[str, float]:
+    import semsearch
+
+    home, data = root / f"home-{n}", root / f"data-{n}"
+    data.mkdir(parents=True)
+    records(data / "records.jsonl", n)
+    lib = semsearch.open(home)
+    col = lib.collection("scale", text_backend="bench-hash", clip_model="none")
+    ingest_s = timed(lambda: col.ingest([data / "records.jsonl"], id_field="id",
+                                        text_fields=["body"]))
+    notes = root / f"notes-{n}"
+    notes.mkdir()
+    (notes / "one.txt").write_text("a brand new note about the quokka on rottnest island")
+    add_s = timed(lambda: col.ingest([notes]))
+    assert col.search("quokka rottnest", type="text", k=1, mode="lexical")[0].id.endswith(
+        "one.txt")
+    (notes / "one.txt").unlink()
+    remove_s = timed(lambda: col.ingest([notes], prune_missing=True))
+    noop_s = timed(lambda: col.ingest([data / "records.jsonl"], id_field="id",
+                                      text_fields=["body"]))
+    rng = random.Random(1)
+    qs = [" ".join(rng.choice(WORDS) for _ in range(3)) for _ in range(queries)]
+    for q in qs[:10]:
+        col.search(q, type="text", k=10, mode="hybrid")
+    lat: dict[str, list[float]] = {"dense": [], "lexical": [], "hybrid": [], "filtered": []}
+    for q in qs:
+        for mode in ("dense", "lexical", "hybrid"):
+            lat[mode].append(1000 * timed(lambda q=q, mode=mode: col.search(
+                q, type="text", k=10, mode=mode)))
+        lat["filtered"].append(1000 * timed(lambda q=q: col.search(
+            q, type="text", k=10, where=["group=g7"])))
+    lib.close()
+    scripts = str(Path(__file__).resolve().parent)
+    cold = subprocess.run([sys.executable, "-c", COLD.format(scripts=scripts, home=str(home),
+                                                             query=qs[0])],
+                          capture_output=True, text=True, timeout=600)
+    cold_s, rss = (float(x) for x in cold.stdout.split()) if cold.returncode == 0 else (-1, -1)
+    out = {"items": n, "ingest_items_per_s": round(n / ingest_s), "add_one_s": round(add_s, 3),
+           "remove_one_s": round(remove_s, 3), "noop_reingest_s": round(noop_s, 3),
+           "cold_query_s": round(cold_s, 2), "cold_query_rss_mb": round(rss),
+           "disk_mb": round(disk(home) / 1e6)}
+    for mode, v in lat.items():
+        out[f"{mode}_p50_ms"] = round(statistics.median(v), 1)
+        out[f"{mode}_p95_ms"] = round(pct(v, 95), 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    register("bench-hash", HashEmbedder)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="semsearch-scale-") as tmp:
+        for n in (int(s) for s in args.sizes.split(",")):
+            row = measure(n, args.queries, Path(tmp))
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+    print("embedding: a hashed stand-in (no model), so the figures are the store's costs")
+    keys = list(rows[0])
+    print(" | ".join(f"{k}" for k in keys))
+    for r in rows:
+        print(" | ".join(str(r[k]) for k in keys))
+    if len(rows) > 1:
+        a, b = rows[0], rows[-1]
+        print(f"ratios {b['items']} / {a['items']}: add one {b['add_one_s'] / a['add_one_s']:.2f}, "
+              f"hybrid p50 {b['hybrid_p50_ms'] / a['hybrid_p50_ms']:.2f}, "
+              f"cold query {b['cold_query_s'] / max(a['cold_query_s'], 1e-9):.2f}")
+    if args.json:
+        print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
