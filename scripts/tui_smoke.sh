@@ -50,6 +50,15 @@ wait_for() {
     done
     fail "waited ${2:-30}s for '$1'"
 }
+# wait_gone TEXT [SECONDS]: until TEXT is off the screen (a dialog closed)
+wait_gone() {
+    local deadline=$((SECONDS + ${2:-30}))
+    while ((SECONDS < deadline)); do
+        pane | grep -qF -- "$1" || return 0
+        sleep 0.2
+    done
+    fail "waited ${2:-30}s for '$1' to go"
+}
 keys() {
     tm send-keys -t "$session" "$@"
     sleep 0.3 # esc then a key at once reads as alt+key
@@ -107,7 +116,9 @@ wait_for "Copied the text of samples/notes/bike-repair.md"
 keys y
 wait_for "Copied samples/notes/bike-repair.md"
 
-step "m: more like this (the query bar says the list is not its answer)"
+step "m: more like this (the query bar says the list is not its answer); floor off first"
+keys a  # a small collection: the floor would hide every neighbour
+wait_for "floor off (a hides the weak hits)"
 keys m
 wait_for "more like samples/notes/bike-repair.md"
 wait_for "query · list shows more like"
@@ -139,8 +150,8 @@ step "k and filters: their footer, paging as the cursor reaches the end, a date 
 keys /
 keys Tab Tab Tab
 wait_for "Apply  esc Results"
-keys C-u 3 Enter Escape
-keys a
+keys C-u  # (a key of its own: what follows it at once gets lost)
+keys 3 Enter Escape
 wait_for "3 hits+"
 keys End
 wait_for "6 hits+"
@@ -149,12 +160,15 @@ keys Tab Tab Tab Tab
 wait_for "tab Complete"
 keys "since:2999" Enter
 wait_for "Nothing found."
-keys C-u Enter
+keys C-u
+keys Enter Escape
 keys /
 keys Tab Tab Tab
-keys C-u 10 Enter Escape
-keys a
+keys C-u
+keys 10 Enter Escape
+keys a  # the floor on again
 wait_for "· k 10 ·"
+wait_for "(a shows them)"
 
 step "F1: help from a text field"
 keys /
@@ -187,6 +201,7 @@ keys c
 wait_for "switch collection"
 wait_for "sample  ·  11 texts"
 keys Escape
+wait_gone "switch collection"  # a busy machine (the models reload) can be slow to close it
 
 step "an error is a notification, not a traceback: a bad image path"
 keys /

@@ -52,6 +52,8 @@ class IngestSummary:
     seconds: float = 0.0
     skipped_files: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: paths given that do not exist (their items were kept unless pruning was asked for)
+    missing: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (

@@ -200,16 +200,12 @@ def items_rate(items: int, seconds: float) -> str:
 
 
 def print_results(results: Results, as_json: bool, explain: bool = False,
-                  query: str | None = None, paths: bool = False,
-                  drop: Callable[[str], bool] | None = None) -> None:
-    """Search-like output: warnings on stderr (once, those ``drop`` rejects left out), then a
-    table (with a why-line per hit under ``explain``), a JSON list, or one path or id per line
-    (``paths``) on stdout; how many hits the relevance floor hid on stderr."""
+                  query: str | None = None, paths: bool = False) -> None:
+    """Search-like output: warnings on stderr (once each), then a table (with a why-line per
+    hit under ``explain``), a JSON list, or one path or id per line (``paths``) on stdout; how
+    many hits the relevance floor hid on stderr."""
     for warning in results.warnings:
-        if drop is not None and drop(warning):
-            note(f"note: {warning}")
-        else:
-            warn(warning)
+        warn(warning)
     if as_json:
         typer.echo(json.dumps([h.to_dict() for h in results], ensure_ascii=False))
     elif paths:

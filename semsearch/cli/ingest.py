@@ -132,6 +132,12 @@ def ingest(
             typer.echo(json.dumps(summary.to_dict()))
         else:
             typer.echo(f"{name}: {render.summary_line(summary)}")
+        if summary.missing:
+            gone = render.display_path(summary.missing[0])
+            more = f" (and {len(summary.missing) - 1} more)" if len(summary.missing) > 1 else ""
+            fail(f"{gone}{more} is missing (renamed, or a disk not mounted?); what the "
+                 "collection held there stays: fix the path, or pass --prune-missing to "
+                 "remove it")
 
 
 @app.command(epilog=examples(

@@ -6,13 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..client.collection import Collection
 from ..types import Results
 from .app import app, errors, examples, fail, open_library, print_results
 from .options import (
@@ -31,14 +29,6 @@ from .options import (
     WhereOpt,
     choice,
 )
-
-
-def text_only_notice(col: Collection) -> Callable[[str], bool] | None:
-    """For a collection built without CLIP, the planner's "no CLIP model; image results left
-    out" warning says nothing new: shown under --verbose only."""
-    if col.models.clip_model is not None:
-        return None
-    return lambda warning: "was built without a CLIP model" in warning
 
 
 def open_hit(results: Results, n: int) -> None:
@@ -137,8 +127,7 @@ def search(
                              mode=mode,  # type: ignore[arg-type]
                              expr=expr, minus=minus, weights=weights, diverse=diverse,
                              min_score=min_score, offset=offset, floor=not show_all)
-        print_results(results, as_json, explain, query, paths,
-                      drop=text_only_notice(col))
+        print_results(results, as_json, explain, query, paths)
         if open_n is not None:
             open_hit(results, open_n)
 
@@ -171,8 +160,7 @@ def similar(
             item, k=k, type=type_,  # type: ignore[arg-type]
             where=where, diverse=diverse, min_score=min_score, offset=offset,
             floor=not show_all)
-        print_results(results, as_json, explain, paths=paths,
-                      drop=text_only_notice(col))
+        print_results(results, as_json, explain, paths=paths)
 
 
 @app.command(epilog=examples(
@@ -232,5 +220,4 @@ def recommend(
             k=k, type=type_,  # type: ignore[arg-type]
             where=where, profile=profile, diverse=diverse, min_score=min_score, offset=offset,
             like_weight=like_weight, unlike_weight=unlike_weight, floor=not show_all)
-        print_results(results, as_json, explain, paths=paths,
-                      drop=text_only_notice(col))
+        print_results(results, as_json, explain, paths=paths)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ConfigError, ModelUnavailable
+from ..errors import ModelUnavailable
 from ..sources import Item, ReadOptions, source_for, supported_extensions
 from ..storage.catalog import FileRow, ItemRow
 from ..storage.ids import chroma_id
@@ -25,6 +25,7 @@ from ..types import IngestSummary, ModelSpec, ProgressEvent, Skipped
 from .embedding import Planned, embed
 from .embedding import plan as plan_item
 from .reader import Prepared, read_ahead
+from .removal import Removals
 from .scan import FileStat, under, walk
 from .shard import Shard, in_shard, root_of
 
@@ -50,7 +51,7 @@ class Open:
     plans: list[Planned] = field(default_factory=list)
 
 
-class Ingester:
+class Ingester(Removals):
     """One ingest run over one collection, built from its dependencies: the data directory,
     the models and the collection's model spec."""
 
@@ -97,32 +98,29 @@ class Ingester:
         """``shard`` (I, N): only files of shard I of N (semsearch.shard) are ingested, and
         only they are pruned when gone. A file or folder the walk could not read is skipped
         with a line and kept as it was (never taken for gone). A path given that does not
-        exist is an error (nothing changes) unless ``prune_missing``: then what the collection
-        held under it is removed."""
+        exist is a skip line and goes into ``summary.missing`` (what the collection held under
+        it stays: a renamed folder or an unmounted disk is never a mass removal) unless
+        ``prune_missing``: then what it held is removed."""
         started = time.perf_counter()
         extensions = supported_extensions()
         known = self.catalog.files(self.name)
         seen: dict[str, FileStat] = {}
         roots: list[str] = [str(Path(p).resolve()) for p in prune]
         first_root = len(roots)
-        missing = [raw for raw in paths if not Path(raw).expanduser().exists()]
-        if missing and not prune_missing:
-            lost = {str(m): sum(under(p, str(Path(m).expanduser().resolve())) for p in known)
-                    for m in missing}
-            held = {m: n for m, n in lost.items() if n}
-            if held:
-                m, n = next(iter(held.items()))
-                raise ConfigError(
-                    f"{m} is missing (renamed, or a disk not mounted?); its {n} "
-                    f"file{'s' if n != 1 else ''} stay in the collection: pass "
-                    "--prune-missing to remove them")
-            raise ConfigError(f"no such file or folder: {missing[0]}")
         for raw in paths:
             root = Path(raw).expanduser().resolve()
             if not root.exists():
-                if not any(under(p, str(root)) for p in known):
-                    self._skip(str(raw), "no such file or directory")
-                roots.append(str(root))
+                held = sum(under(p, str(root)) for p in known)
+                if prune_missing:
+                    roots.append(str(root))  # what it held is removed below
+                    if not held:
+                        self._skip(str(raw), "no such file or directory")
+                    continue
+                self.kept.append(str(root))  # a missing source's items stay
+                self.summary.missing.append(str(raw))
+                self._skip(str(raw), "no such file or directory" + (
+                    f" (its {held} file{'s' if held != 1 else ''} stay in the collection; "
+                    "--prune-missing removes them)" if held else ""))
                 continue
             if root.is_file() and root.suffix.lower() not in extensions:
                 self._skip(str(raw), f"unsupported file type {root.suffix or '(none)'}")
@@ -193,20 +191,6 @@ class Ingester:
         self.summary.skipped += 1
         self.summary.skipped_files.append(Skipped(path, reason))
         self.on_skip(path, reason)
-
-    def _clean_pending(self) -> None:
-        """Chunks written by a run that died before recording them: of items the catalog does
-        not know, all of them; of known items, those beyond the chunk counts it recorded."""
-        pending = self.catalog.pending(self.name)
-        for space, attr in (("text", "text_chunks"), ("clip", "clip_chunks")):
-            ids: list[str] = []
-            for p in pending:
-                known = self.catalog.item(self.name, p.item_id)
-                start = getattr(known, attr) if known is not None else 0
-                ids += [chroma_id(p.item_id, i) for i in range(start, getattr(p, attr))]
-            if ids and self.store.has(self.name, space):
-                self.store.delete(self.name, space, ids)
-        self.catalog.clear_pending(self.name, [p.item_id for p in pending])
 
     # embedding and writing -------------------------------------------------------------------
     def _process(
@@ -366,24 +350,6 @@ class Ingester:
         return ItemRow(p.item.id, p.item.path, p.item.content_key, p.item.modality,
                        len(p.text_chunks), len(p.clip_chunks))
 
-    def _delete_stale(self, finished: list[Open]) -> list[str]:
-        """Chunks of a file's previous items that its new items no longer have (deleted from
-        the store; their text chunk ids are returned for the lexical index)."""
-        stale: dict[str, list[str]] = {"text": [], "clip": []}
-        for entry in finished:
-            new = {p.item.id: p for p in entry.plans}
-            for old in entry.old_items:
-                kept = new.get(old.item_id)
-                keep_text = len(kept.text_chunks) if kept else 0
-                keep_clip = len(kept.clip_chunks) if kept else 0
-                stale["text"] += [chroma_id(old.item_id, i)
-                                  for i in range(keep_text, old.text_chunks)]
-                stale["clip"] += [chroma_id(old.item_id, i)
-                                  for i in range(keep_clip, old.clip_chunks)]
-        for space, ids in stale.items():
-            self.store.delete(self.name, space, ids)
-        return stale["text"]
-
     def _record_file(
         self,
         db: Any,
@@ -407,18 +373,3 @@ class Ingester:
             self.summary.moved += 1
         else:
             self.summary.added += 1
-
-    # removing --------------------------------------------------------------------------------
-    def _remove(self, paths: list[str], count: bool = True) -> None:
-        for path in paths:
-            items = self.catalog.items_of(self.name, path)
-            text_ids: list[str] = []
-            for space, attr in (("text", "text_chunks"), ("clip", "clip_chunks")):
-                ids = [chroma_id(i.item_id, n) for i in items for n in range(getattr(i, attr))]
-                self.store.delete(self.name, space, ids)
-                text_ids = ids if space == "text" else text_ids
-            with self.catalog.transaction() as db:
-                self.catalog.forget_file(db, self.name, path)
-                self.lexical.remove(db, text_ids)
-            if count:
-                self.summary.removed += 1

@@ -36,6 +36,7 @@ from .rank import (
     calibrate,
     diversify,
     fuse,
+    lexical_bonus,
     merge_by_rank,
     merge_calibrated,
 )
@@ -165,7 +166,7 @@ class Planner:
             return lists[0] if lists else []
         calibrated = all(c.parts.get("calibrated") is not None for lst in lists for c in lst)
         if calibrated:
-            return merge_calibrated(lists)
+            return merge_calibrated(lists, per_item=not req.all_chunks)
         return merge_by_rank(lists, per_item=not req.all_chunks)
 
     # inputs ----------------------------------------------------------------------------------
@@ -323,8 +324,11 @@ class Planner:
         lexical, ceiling = self.retriever.lexical(req.text, max(FUSION_DEPTH, 4 * depth),
                                                   where, per_item)
         seen = {m.chroma_id for m in dense}
-        lexical = self.retriever.hydrate([m for m in lexical if m.chroma_id not in seen], q,
-                                         documents=False) + \
+        # a BM25 hit outside the dense list earns a place only through its bonus: one below
+        # the threshold scores its cosine, which is below the dense list's, so it is not read
+        rising = [m for m in lexical if m.chroma_id not in seen and ceiling > 0
+                  and lexical_bonus(min(1.0, (m.bm25 or 0.0) / ceiling)) > 0]
+        lexical = self.retriever.hydrate(rising, q, documents=False) + \
             [m for m in lexical if m.chroma_id in seen]
         cands = fuse(dense, lexical, ceiling, leg, per_item)[:depth]
         # MMR weighs the fused score, not the cosine: no query vector for it

@@ -190,13 +190,22 @@ def calibrate(cands: list[Candidate], bg: Background | None) -> None:
         c.parts["calibrated"] = round(bg.z(c.score), 6) if bg is not None else None
 
 
-def merge_calibrated(lists: Sequence[list[Candidate]]) -> list[Candidate]:
+def merge_calibrated(lists: Sequence[list[Candidate]], per_item: bool = True
+                     ) -> list[Candidate]:
     """Several lists (spaces, modalities) as one, by calibrated score: a strong text hit
-    outranks a weak image and vice versa. Each candidate's ``score`` becomes that value."""
+    outranks a weak image and vice versa. Each candidate's ``score`` becomes that value; an
+    item found by two lists (a collection without modality metadata) is listed once."""
     merged = [c for lst in lists for c in lst]
     for c in merged:
         c.score = float(c.parts["calibrated"])
-    return sorted(merged, key=lambda c: -c.score)
+    seen: set[str] = set()
+    out = []
+    for c in sorted(merged, key=lambda c: -c.score):
+        key = c.item if per_item else c.match.chroma_id
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
 
 
 def merge_by_rank(lists: Sequence[list[Candidate]], per_item: bool = True) -> list[Candidate]:

@@ -117,7 +117,9 @@ class RecordsSource(Source):
             if not rows and not problems and reader.fieldnames is None:
                 raise BadInput("bad CSV (no header)")
             return rows, problems
-        for n, line in enumerate(text.splitlines(), start=1):
+        # records end at "\n" only: str.splitlines would also cut at U+2028, U+0085...
+        for n, line in enumerate(text.split("\n"), start=1):
+            line = line.removesuffix("\r")
             if not line.strip():
                 continue
             if "\x00" in line:

@@ -147,6 +147,21 @@ class LexicalIndex:
         db.execute("DELETE FROM lexical_tables WHERE collection=?", (self.collection,))
 
     # reading ---------------------------------------------------------------------------------
+    def _idf(self, table: str, terms: Sequence[str]) -> dict[str, tuple[float, int]]:
+        """Each query word's (idf, document frequency); a word no document holds gets the
+        idf of the rarest possible term and df 0."""
+        n_docs = max(1, self.size())
+        stems = _stem(terms)
+        unique = sorted(set(stems))
+        marks = ",".join("?" * len(unique))
+        found = dict(self.db.execute(
+            f"SELECT term, doc FROM {table}_vocab WHERE term IN ({marks})", unique).fetchall())
+        out = {}
+        for word, stem in zip(terms, stems, strict=True):
+            df = int(found.get(stem, 0))
+            out[word] = (max(math.log((n_docs - df + 0.5) / (df + 0.5)), 1e-6), df)
+        return out
+
     def ceiling(self, terms: Sequence[str]) -> float:
         """Sum over the query's terms of their idf: the BM25 score of a document of average
         length holding each term once. A term no document holds counts with the idf of the
@@ -155,16 +170,7 @@ class LexicalIndex:
         table = self._table()
         if table is None or not terms:
             return 0.0
-        n_docs = max(1, self.size())
-        stems = sorted(set(_stem(terms)))
-        marks = ",".join("?" * len(stems))
-        found = dict(self.db.execute(
-            f"SELECT term, doc FROM {table}_vocab WHERE term IN ({marks})", stems).fetchall())
-        total = 0.0
-        for stem in stems:
-            df = int(found.get(stem, 0))
-            total += max(math.log((n_docs - df + 0.5) / (df + 0.5)), 1e-6)
-        return total
+        return sum(idf for idf, _ in self._idf(table, terms).values())
 
     def pages(self, text: str, page: int = 200) -> Iterator[list[tuple[str, float]]]:
         """BM25-ranked (chunk id, score > 0) pages for a query, best first, until exhausted."""

@@ -141,7 +141,10 @@ def test_deleted_file_is_removed(lib, setup):
 
     # a whole folder given and gone
     shutil.rmtree(src / "pics")
-    summary = col.ingest([src / "pics"])
+    summary = col.ingest([src / "pics"])  # gone: kept, and said (a renamed folder, a disk)
+    assert (summary.removed, summary.missing) == (0, [str(src / "pics")])
+    assert col.info().counts == {"text": 2, "image": 1}
+    summary = col.ingest([src / "pics"], prune_missing=True)
     assert (summary.removed, summary.skipped) == (1, 0)
     assert col.info().counts == {"text": 2}
     check_consistent(lib, "inc")

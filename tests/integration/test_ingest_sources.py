@@ -167,7 +167,7 @@ def test_records_jsonl_and_csv_ids_fields_and_filters(lib, tmp_path):
     assert dune.metadata["record"] == 1 and dune.metadata["modality"] == "text"
     assert not {"id", "title", "body"} & set(dune.metadata)
     kettle = rows["c-1"]
-    assert kettle.metadata["year"] == "2020" and kettle.metadata["shelf"] == "B"
+    assert kettle.metadata["year"] == 2020 and kettle.metadata["shelf"] == "B"  # a number
     assert kettle.metadata["record"] == 2 and kettle.metadata["path"] == str(cv.resolve())
     assert not {"sku", "title", "body"} & set(kettle.metadata)
 

@@ -513,7 +513,7 @@ def test_cli(data: Corpus) -> None:
     h = ("--home", str(data.home), "-c", NAME)
 
     def hits_of(*args: str) -> list[str]:
-        res = run(*args, *h, "--json")
+        res = run(*args, *h, "--json", "--all")  # the Python calls have no floor
         assert res.exit_code == 0, res.output
         return [x["id"] for x in json.loads(res.stdout)]
 

@@ -122,7 +122,8 @@ def test_odd_files_are_skipped_one_line_each_and_the_rest_is_ingested(lib, tmp_p
     skipped: list[tuple[str, str]] = []
     col = lib.collection("odd", clip_model="tests/data/tiny-clip.json", clip_pretrained="none")
     started = time.perf_counter()
-    summary = col.ingest([src], id_field="id", on_skip=lambda p, r: skipped.append((p, r)))
+    summary = col.ingest([src], id_field="id", text_fields=["body"],
+                         on_skip=lambda p, r: skipped.append((p, r)))
     assert time.perf_counter() - started < 120
     reasons = {Path(p).name if ":" not in Path(p).name else p.rsplit("/", 1)[-1]: r
                for p, r in skipped}
@@ -138,18 +139,23 @@ def test_odd_files_are_skipped_one_line_each_and_the_rest_is_ingested(lib, tmp_p
     assert hit.id == "r1" and hit.metadata.get("field_chroma:document") == "reserved key"
 
 
-def test_a_missing_source_is_an_error_unless_pruning_is_asked_for(lib, tmp_path):
+def test_a_missing_source_keeps_its_items_unless_pruning_is_asked_for(lib, tmp_path):
     src = notes(tmp_path / "n")
     col = lib.collection("ms", clip_model="none")
     col.ingest([src])
-    gone = tmp_path / "moved-away"
-    src.rename(gone)
-    with pytest.raises(ConfigError, match="missing .*3 files stay.*--prune-missing"):
-        col.ingest([src])
+    src.rename(tmp_path / "moved-away")  # renamed, or a disk not mounted
+    summary = col.ingest([src])
+    assert summary.missing == [str(src)] and summary.removed == 0
+    assert col.info().files == 3
+    out = CliRunner().invoke(app, ["ingest", str(src), "-c", "ms", "--home", str(lib.home)])
+    assert out.exit_code == 1
+    assert out.stderr.splitlines()[-1].startswith("error: ") and "--prune-missing" in out.stderr
     assert col.info().files == 3
     assert col.ingest([src], prune_missing=True).removed == 3
-    with pytest.raises(ConfigError, match="no such file or folder"):
-        col.ingest([tmp_path / "never-there"])
+    manifest = write(tmp_path / "m.toml", f'name = "mf"\nsources = ["{tmp_path / "gone"}"]\n')
+    out = CliRunner().invoke(app, ["ingest", "--manifest", str(manifest), "--home",
+                                   str(lib.home), "--clip-model", "none"])
+    assert out.exit_code == 1 and "is missing" in out.stderr
 
 
 def test_special_files_loops_and_outside_links_are_named(lib, tmp_path):

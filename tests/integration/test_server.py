@@ -216,8 +216,8 @@ def test_a_second_client_adopts_the_collection(both: dict[str, Any], server: str
 
     home3 = tmp_path / "client3"
     listing = cli("collections", "--json", home=home3, url=server)
-    found = cli("search", QUERIES[2], "-c", "srv", "--json", "-k", "5", "--chroma-url", server,
-                home=tmp_path / "client4")
+    found = cli("search", QUERIES[2], "-c", "srv", "--json", "-k", "5", "--all", "--chroma-url",
+                server, home=tmp_path / "client4")
     (c1, out1, err1), (c2, out2, err2) = finish(listing), finish(found)
     assert c1 == 0, err1
     assert c2 == 0, err2

@@ -62,7 +62,7 @@ def test_every_record_is_an_item_or_a_problem_line(records: list[dict], junk: li
     except BadInput:
         return  # nothing usable: the whole file is one skip line
     counted = len(read.items) + len(read.problems)
-    assert counted == sum(1 for line in lines if line.strip())
+    assert counted == sum(1 for line in "\n".join(lines).split("\n") if line.strip())
     for item in read.items:
         meta = clean_metadata(item.metadata)
         assert not any(k.startswith("chroma:") for k in meta)

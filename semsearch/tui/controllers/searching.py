@@ -83,6 +83,7 @@ class Searcher(Controller):
         screen.seq += 1
         request = replace(request, seq=screen.seq, floor=not screen.show_all, offset=0)
         screen.request = request
+        screen.paging = False  # a page on its way for the old list is dropped
         if screen.col is None or not screen.ready:
             if screen.col is not None and screen.info is None:
                 self.tell(missing(screen.collection_name), "error")
