@@ -3,7 +3,8 @@
 
     python scripts/bench_scale.py [--sizes 10000,100000] [--queries 100] [--json]
 
-Builds each collection through the public ingest path (a JSONL file of short records) with
+Builds each collection through the public ingest path (a JSONL file of short records, words
+drawn from a 20,000-word vocabulary with Zipf weights) with
 a registered fast test embedder: 384-d vectors hashed from the text, no model (so that
 embedding does not hide the store's costs; the figures exclude embedding). Then measures,
 per size: ingest throughput; adding one small file; removing it; a no-op re-ingest; warm
@@ -77,11 +78,24 @@ print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrs
 """
 
 
+def vocabulary(size: int = 20000, seed: int = 7) -> list[str]:
+    """Everyday words first, then made-up ones: drawn with Zipf weights, as words in notes
+    are (a few very common, most rare), so the lexical index sees a realistic vocabulary."""
+    rng = random.Random(seed)
+    made = {"".join(rng.choice("etaoinshrdlucmfwypvbgk") for _ in range(rng.randint(4, 9)))
+            for _ in range(size * 2)}
+    return list(WORDS) + sorted(made)[: size - len(WORDS)]
+
+
+VOCAB = vocabulary()
+ZIPF = [1.0 / (rank + 1) for rank in range(len(VOCAB))]
+
+
 def records(path: Path, n: int, seed: int = 0) -> None:
     rng = random.Random(seed)
     with open(path, "w") as f:
         for i in range(n):
-            body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 20)))
+            body = " ".join(rng.choices(VOCAB, ZIPF, k=rng.randint(6, 20)))
             f.write(json.dumps({"id": f"r{i}", "body": f"{body} item{i}",
                                 "group": f"g{i % 100}"}) + "\n")
 
@@ -121,7 +135,7 @@ def measure(n: int, queries: int, root: Path) -> dict[str, float]:
     noop_s = timed(lambda: col.ingest([data / "records.jsonl"], id_field="id",
                                       text_fields=["body"]))
     rng = random.Random(1)
-    qs = [" ".join(rng.choice(WORDS) for _ in range(3)) for _ in range(queries)]
+    qs = [" ".join(rng.choices(VOCAB, ZIPF, k=3)) for _ in range(queries)]
     for q in qs[:10]:
         col.search(q, type="text", k=10, mode="hybrid")
     lat: dict[str, list[float]] = {"dense": [], "lexical": [], "hybrid": [], "filtered": []}

@@ -42,7 +42,7 @@ from .rank import (
 )
 from .request import Leg, Request
 from .resolve import Example, Resolver, unit
-from .retrieve import LEXICAL_DEPTH, Retriever
+from .retrieve import LEXICAL_DEPTH, Ahead, Retriever
 
 if TYPE_CHECKING:
     from ..models.registry import ModelRegistry
@@ -249,6 +249,10 @@ class Planner:
         text_query = req.text is not None and leg.space == "text"
         if text_query and req.mode == "lexical" and req.diverse is None:
             return self._text_leg(req, leg, None, where, depth)
+        ahead = None
+        if text_query and req.mode == "hybrid":  # BM25 reads while the query is embedded
+            assert req.text is not None
+            ahead = self.retriever.lexical_ahead(req.text, max(FUSION_DEPTH, 4 * depth), where)
         vecs = self._leg_vectors(leg, groups, req.type, has_image)
         if vecs is None:
             return None
@@ -258,7 +262,7 @@ class Planner:
             if q is None:
                 return None
             if text_query:
-                return self._text_leg(req, leg, q, where, depth)
+                return self._text_leg(req, leg, q, where, depth, ahead)
             found = self.retriever.dense(leg.space, q, max(1, depth), leg.where(where), per_item)
             return LegResult(self._scored(leg, found), q, None, self._background(leg, q))
         pos, neg = vecs
@@ -300,7 +304,8 @@ class Planner:
                 for m in matches]
 
     def _text_leg(self, req: Request, leg: Leg, q: np.ndarray | None,
-                  where: dict[str, Any] | None, depth: int) -> LegResult:
+                  where: dict[str, Any] | None, depth: int,
+                  ahead: Ahead | None = None) -> LegResult:
         """Text items for a plain text query: dense, lexical (BM25) or hybrid (both, fused by
         :func:`~.rank.fuse`: the cosine, plus a bonus when BM25 says the text matches most of
         the query)."""
@@ -322,13 +327,13 @@ class Planner:
         assert q is not None
         dense = self.retriever.dense("text", q, depth, where, per_item)
         lexical, ceiling = self.retriever.lexical(req.text, max(FUSION_DEPTH, 4 * depth),
-                                                  where, per_item)
+                                                  where, per_item, ahead)
         seen = {m.chroma_id for m in dense}
         # a BM25 hit outside the dense list earns a place only through its bonus: one below
         # the threshold scores its cosine, which is below the dense list's, so it is not read
         rising = [m for m in lexical if m.chroma_id not in seen and ceiling > 0
                   and lexical_bonus(min(1.0, (m.bm25 or 0.0) / ceiling)) > 0]
-        lexical = self.retriever.hydrate(rising, q, documents=False) + \
+        lexical = self.retriever.hydrate(rising, q) + \
             [m for m in lexical if m.chroma_id in seen]
         cands = fuse(dense, lexical, ceiling, leg, per_item)[:depth]
         # MMR weighs the fused score, not the cosine: no query vector for it

@@ -3,6 +3,9 @@ exact best-score re-scoring of recommendations. Everything goes through the type
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +19,8 @@ from .request import Leg
 if TYPE_CHECKING:
     from ..storage.data_dir import DataDir
 
+#: the first page of BM25 hits and the query's ceiling, read in a thread
+Ahead = Future[tuple[list[tuple[str, float]], float]]
 #: lexical candidates fetched per query at least (before filtering and fusion)
 LEXICAL_DEPTH = 100
 #: stored vectors a query's scores are calibrated against (per space and modality)
@@ -56,20 +61,28 @@ class Retriever:
             n = min(total, n * 4)
 
     def lexical(self, text: str, depth: int, where: dict[str, Any] | None,
-                per_item: bool) -> tuple[list[Match], float]:
+                per_item: bool, ahead: Ahead | None = None) -> tuple[list[Match], float]:
         """BM25 candidates (ids and scores only; see :meth:`hydrate`) that pass ``where``, and
         the query's ceiling (the best score a document could get).
 
         Filter-aware: pages of BM25 hits are checked against ``where`` until ``depth`` pass or
         the index has no more, so a selective filter never comes back empty while matching
-        items exist."""
-        if not self.store.has(self.name, "text"):
+        items exist. ``ahead``: the first page and the ceiling, already read by
+        :meth:`lexical_ahead` while the query was being embedded."""
+        if ahead is None and not self.store.has(self.name, "text"):
             return [], 0.0
-        index = self.data.fresh_lexical(self.name)
         want = max(1, depth)
+        first, ceiling = ahead.result() if ahead is not None else (None, None)
+        index = self.data.lexical(self.name) if ahead is not None else \
+            self.data.fresh_lexical(self.name)
         found: list[Match] = []
         items: set[str] = set()
-        for page in index.pages(text, page=max(200, want)):
+        size = max(200, 2 * want)
+        pages: Iterable[list[tuple[str, float]]] = index.pages(text, page=size)
+        if first is not None:  # the first page was read ahead; the rest only if needed
+            pages = itertools.chain(
+                [first], index.pages(text, page=size, start=size) if len(first) == size else [])
+        for page in pages:
             if where:
                 allowed = self.store.passing(self.name, "text", [c for c, _ in page], where)
                 page = [(c, s) for c, s in page if c in allowed]
@@ -80,7 +93,29 @@ class Retriever:
                 break
         if per_item:
             found = best_per_item(found)
-        return found[:want], index.ceiling(query_terms(text))
+        if ceiling is None:
+            ceiling = index.ceiling(query_terms(text))
+        return found[:want], ceiling
+
+    def lexical_ahead(self, text: str, depth: int, where: dict[str, Any] | None = None
+                      ) -> Ahead | None:
+        """Start reading the first page of BM25 hits and the query's ceiling in a thread (they
+        touch only the catalog, not the store), to overlap the query's embedding. None when
+        the collection has no text or its index must first be filled from the store."""
+        if where or not self.store.has(self.name, "text"):
+            return None  # a filter pages through the store: no reading ahead
+        index = self.data.fresh_lexical(self.name)
+        want = max(1, depth)
+
+        def read() -> tuple[list[tuple[str, float]], float]:
+            first = next(index.pages(text, page=max(200, 2 * want)), [])
+            return first, index.ceiling(query_terms(text))
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semsearch-bm25")
+        try:
+            return pool.submit(read)
+        finally:
+            pool.shutdown(wait=False)
 
     def hydrate(self, matches: list[Match], query: np.ndarray | None,
                 documents: bool = True) -> list[Match]:

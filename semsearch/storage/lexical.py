@@ -172,14 +172,16 @@ class LexicalIndex:
             return 0.0
         return sum(idf for idf, _ in self._idf(table, terms).values())
 
-    def pages(self, text: str, page: int = 200) -> Iterator[list[tuple[str, float]]]:
-        """BM25-ranked (chunk id, score > 0) pages for a query, best first, until exhausted."""
+    def pages(self, text: str, page: int = 200, start: int = 0
+              ) -> Iterator[list[tuple[str, float]]]:
+        """BM25-ranked (chunk id, score > 0) pages for a query, best first, from the
+        ``start``-th hit until exhausted."""
         table = self._table()
         terms = query_terms(text)
         if table is None or not terms:
             return
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        offset = 0
+        offset = start
         while True:
             rows = self.db.execute(
                 f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
