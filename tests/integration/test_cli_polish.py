@@ -82,6 +82,7 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> 
     assert result.stdout == ""
 
 
+@pytest.mark.slow  # subprocesses
 def test_usage_and_runtime_errors_from_the_real_program(tmp_path: Path) -> None:
     for args, code, line in [
         (["search", "x", "-k", "0"], 2,

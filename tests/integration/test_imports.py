@@ -6,6 +6,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs semsearch in subprocesses
+
 HEAVY = ["typer", "click", "textual", "rich", "torch", "chromadb", "open_clip",
          "sentence_transformers", "transformers", "PIL", "bm25s"]
 

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from helpers import TINY_CLIP, catalog_items, check_consistent, items_in, long_markdown, write
 
 from semsearch.client.library import Library
@@ -129,6 +130,7 @@ def test_truncate_keeps_only_the_first_window_and_is_remembered(lib: Library, tm
     check_consistent(lib, "trunc")
 
 
+@pytest.mark.slow  # subprocesses
 def test_processes_creating_one_catalog_at_once(tmp_path: Path):
     import subprocess
     import sys

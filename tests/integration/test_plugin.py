@@ -24,6 +24,8 @@ import semsearch.storage.chroma_plugin as sc
 from semsearch.client.library import Library
 from semsearch.errors import ConfigError
 
+pytestmark = pytest.mark.slow  # runs semsearch in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 TOL = 2e-5
