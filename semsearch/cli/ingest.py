@@ -92,8 +92,8 @@ def ingest(
     ] = False,
     prune_missing: Annotated[bool, typer.Option(
         "--prune-missing",
-        help="A folder or manifest source that is gone: remove its items (without this, a "
-             "missing path is an error and nothing changes).")] = False,
+        help="A folder or manifest source that is gone: remove its items (without this they "
+             "stay, and the run ends with an error).")] = False,
 ) -> None:
     """Add files and folders to a collection, or bring it in step with a manifest."""
     with errors():

@@ -45,10 +45,6 @@ def register(name: str, target: str | type[Embedder]) -> None:
     _REGISTERED[name] = target
 
 
-def unregister(name: str) -> None:
-    _REGISTERED.pop(name, None)
-
-
 def backends() -> dict[str, str]:
     """Backend name -> ``module:Class``: built-ins first, then installed plugins, then those
     registered at run time."""

@@ -52,7 +52,7 @@ class Retriever:
             return []
         n = min(total, k * 4 + 20) if per_item else min(total, k)
         while True:
-            matches = self.store.query(self.name, space, vector, n, where)
+            matches = self.store.query(self.name, space, vector, n, where, total)
             if not per_item:
                 return matches[:k]
             best = best_per_item(matches)

@@ -202,12 +202,3 @@ class LexicalIndex:
             if len(out) >= n:
                 break
         return out[:n]
-
-    def texts(self) -> int:
-        return self.size()
-
-
-def ensure_schema(db: sqlite3.Connection) -> None:
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)

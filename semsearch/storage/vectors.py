@@ -183,11 +183,6 @@ class Store(ForeignCollections, BulkReads):
             col = self._col(collection, space)
             return int(col.count()) if col is not None else 0
 
-    def external(self, collection: str, space: str) -> bool:
-        with self._hold(False):
-            col = self._col(collection, space)
-            return col is not None and is_external(col)
-
     def _create(self, collection: str, space: str, models: ModelSpec) -> Any:
         from .chroma_plugin import embedding_function
 
@@ -330,9 +325,10 @@ class Store(ForeignCollections, BulkReads):
 
     def query(
         self, collection: str, space: str, vector: np.ndarray, n: int,
-        where: dict[str, Any] | None,
+        where: dict[str, Any] | None, total: int | None = None,
     ) -> list[Match]:
-        """The ``n`` rows nearest ``vector`` that pass ``where``, with metadata and document."""
+        """The ``n`` rows nearest ``vector`` that pass ``where``, with metadata and document
+        (``total``: the space's row count, when the caller already knows it)."""
         with self._hold(False):
             col = self._col(collection, space)
             if col is None:
@@ -340,7 +336,7 @@ class Store(ForeignCollections, BulkReads):
             external = is_external(col)
             if external:
                 where = _without_modality(where)
-            count = col.count()
+            count = col.count() if total is None else total
             if count == 0 or n <= 0:
                 return []
             res = col.query(
