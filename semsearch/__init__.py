@@ -10,9 +10,8 @@
 
 from __future__ import annotations
 
-from .client.collection import Collection
-from .client.library import Library, open
-from .client.profiles import Profile, ProfileEntry
+from typing import TYPE_CHECKING
+
 from .errors import (
     BadInput,
     CatalogError,
@@ -23,9 +22,25 @@ from .errors import (
     SemsearchError,
     StoreLocked,
 )
-from .search.expression import Composed, Term
-from .search.request import Request
+from .lazy import attributes
 from .types import CollectionInfo, Hit, IngestSummary, ModelSpec, ProgressEvent, Results
+
+if TYPE_CHECKING:
+    from .client.collection import Collection
+    from .client.library import Library, open
+    from .client.profiles import Profile, ProfileEntry
+    from .search.expression import Composed, Term
+    from .search.request import Request
+
+#: imported on first use, so that ``semsearch --help`` does not load the engine
+_LAZY = {"Collection": "client.collection", "Library": "client.library",
+         "open": "client.library", "Profile": "client.profiles",
+         "ProfileEntry": "client.profiles", "Composed": "search.expression",
+         "Term": "search.expression", "Request": "search.request"}
+
+
+__getattr__ = attributes(__name__, _LAZY, globals())
+
 
 __version__ = "0.2.0"
 

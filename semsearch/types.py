@@ -10,6 +10,10 @@ Modality = Literal["text", "image"]
 ResultType = Literal["any", "image", "text"]
 
 
+#: the collection used when none is named
+DEFAULT_COLLECTION = "default"
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """The models a collection was built with. ``clip_model`` None means text-only.

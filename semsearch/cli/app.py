@@ -10,17 +10,19 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
-from ..client.library import Library
 from ..errors import SemsearchError
 from ..types import ProgressEvent, Results
 from . import render
-from .settings import home_dir, state
+from .settings import home_dir, runtime_choice, state
+
+if TYPE_CHECKING:
+    from ..client.library import Library
 
 
 class OneLineErrors(TyperGroup):
@@ -134,7 +136,11 @@ def open_library(home: str | None, no_wait: bool = False) -> Library:
         if not state.quiet:
             typer.echo(message, err=True)
 
+    from ..client.library import Library
+    from ..models.registry import shared_registry
+
     home = home_dir(home)
+    shared_registry().runtime = runtime_choice()
     try:
         return Library(home, wait=not no_wait, on_wait=on_wait)
     except OSError as e:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..client.library import Library
 from . import render
 from .app import (
     app,
@@ -32,6 +31,9 @@ from .options import (
     TextModelOpt,
 )
 from .settings import collection_name, default_models, explicit_models
+
+if TYPE_CHECKING:
+    from ..client.library import Library
 
 
 def _split_fields(value: str | None) -> list[str] | None:

@@ -8,17 +8,20 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
-import numpy as np
 import typer
 
-from ..client.library import Library
 from ..errors import CollectionNotFound
 from ..storage.ids import chroma_id, chunk_of, item_id
 from . import render
 from .app import app, errors, examples, fail, open_library
 from .options import CollectionOpt, HomeOpt, JsonOpt
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..client.library import Library
 
 SPACES = ("text", "clip")
 #: per-chunk metadata, not the item's
@@ -65,6 +68,8 @@ class Item:
         vecs = [c[3] for c in self.chunks.get(space, [])]
         if not vecs:
             return None
+        import numpy as np
+
         mean = np.mean(np.stack(vecs), axis=0)
         norm = float(np.linalg.norm(mean))
         return [float(x) for x in (mean / norm if norm else mean)]

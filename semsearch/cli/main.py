@@ -12,9 +12,12 @@ import typer
 from . import collections, ingest, items, profile, search, tui  # noqa: F401 - register commands
 from .app import app, plain_help
 from .options import (
+    BackendOpt,
     ClipModelOpt,
     ClipPretrainedOpt,
+    DeviceOpt,
     HomeOpt,
+    PrecisionOpt,
     QuietOpt,
     TextModelOpt,
     VerboseOpt,
@@ -40,6 +43,9 @@ def global_options(
     text_model: TextModelOpt = None,
     clip_model: ClipModelOpt = None,
     clip_pretrained: ClipPretrainedOpt = None,
+    backend: BackendOpt = None,
+    precision: PrecisionOpt = None,
+    device: DeviceOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
     version: Annotated[bool, typer.Option(
@@ -49,7 +55,8 @@ def global_options(
     """Search your photos, notes and documents by meaning."""
     state.reset()
     given = {"home": home, "chroma_url": chroma_url, "text_model": text_model,
-             "clip_model": clip_model, "clip_pretrained": clip_pretrained}
+             "clip_model": clip_model, "clip_pretrained": clip_pretrained,
+             "backend": backend, "precision": precision, "device": device}
     state.flags.update({k: v for k, v in given.items() if v})
     state.token = token
     state.quiet, state.verbose = quiet, verbose
@@ -63,7 +70,7 @@ plain_help(app)
 FAST_EXIT = {"search", "similar", "recommend", "info", "collections", "profile", "show"}
 #: global options that take a value (skipped when looking for the command's name)
 _VALUED = {"--home", "--chroma-url", "--token", "--text-model", "--clip-model",
-           "--clip-pretrained"}
+           "--clip-pretrained", "--backend", "--precision", "--device"}
 
 
 def _command(args: list[str]) -> str:

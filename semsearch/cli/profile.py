@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..client.profiles import Profile, profile_names
 from . import render
 from .app import app, errors, examples, fail, open_library
 from .options import CollectionOpt, HomeOpt, JsonOpt
+
+if TYPE_CHECKING:
+    from ..client.profiles import Profile
 
 profile_app = typer.Typer(
     help="Profiles: a named, lasting set of liked and disliked items of a collection.",
@@ -102,6 +104,8 @@ def profile_list(collection: CollectionOpt = "", as_json: JsonOpt = False,
                  home: HomeOpt = None) -> None:
     """List a collection's profiles."""
     with errors(), open_library(home) as lib:
+        from ..client.profiles import profile_names
+
         names = profile_names(lib, collection)
         if as_json:
             typer.echo(json.dumps([{"profile": n, "likes": a, "unlikes": b}

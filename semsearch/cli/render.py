@@ -10,7 +10,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..search.explain import explain as why
 from ..types import CollectionInfo, Hit, IngestSummary
 
 SNIPPET = 70
@@ -115,6 +114,8 @@ def hits_table(hits: Sequence[Hit], explain: bool = False, query: str | None = N
         lines.append(f"{hit.rank:>3}  {hit.score:>6.3f}  {hit.modality:<5}  {label:<{lw}}  "
                      f"{detail}".rstrip())
         if explain:
+            from ..search.explain import explain as why
+
             lines.append(f"{'':>13}why: {why(hit, query)}")
     return "\n".join(lines)
 

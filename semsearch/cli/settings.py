@@ -10,6 +10,9 @@ file is TOML at ``$XDG_CONFIG_HOME/semsearch/config.toml`` (``~/.config/semsearc
     text_model = "all-MiniLM-L6-v2"
     clip_model = "ViT-B-32"
     clip_pretrained = "laion2b_s34b_b79k"
+    backend = "auto"        # torch | onnx | openvino
+    precision = "auto"      # fp32 | int8
+    device = "auto"         # cpu | cuda | mps
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..client.library import DEFAULT_COLLECTION
 from ..errors import ConfigError
+from ..models.runtime import RuntimeChoice
+from ..types import DEFAULT_COLLECTION
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,6 +41,9 @@ KEYS = {
     "text_model": "SEMSEARCH_TEXT_MODEL",
     "clip_model": "SEMSEARCH_CLIP_MODEL",
     "clip_pretrained": "SEMSEARCH_CLIP_PRETRAINED",
+    "backend": "SEMSEARCH_BACKEND",
+    "precision": "SEMSEARCH_PRECISION",
+    "device": "SEMSEARCH_DEVICE",
 }
 MODEL_KEYS = ("text_model", "clip_model", "clip_pretrained")
 
@@ -140,3 +147,9 @@ def explicit_models(text_model: str | None, clip_model: str | None,
 def default_models() -> dict[str, str | None]:
     """Models from the environment or the config file: used for a new collection only."""
     return {k: state.default(k) for k in MODEL_KEYS}
+
+
+def runtime_choice() -> RuntimeChoice:
+    """How models run this time: global flag > environment > config file > auto."""
+    return RuntimeChoice(**{k: (state.get(k) or "auto").lower()
+                            for k in ("backend", "precision", "device")})

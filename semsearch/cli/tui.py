@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..client.library import Library
 from .app import app, errors, examples, fail
 from .options import (
     ClipModelOpt,
@@ -19,7 +18,7 @@ from .options import (
     choice,
     metavar,
 )
-from .settings import explicit_models, home_dir
+from .settings import explicit_models, home_dir, runtime_choice
 
 #: semsearch.tui.thumbs.IMAGE_MODES, named here so that `semsearch -h` need not load Textual
 IMAGE_MODES = ("auto", "kitty", "sixel", "halfcell", "unicode", "none")
@@ -65,8 +64,11 @@ def tui(
         fail(f"invalid value for '--limit' / '-k': {k} is out of range; use from 1 to 200", 2)
     with errors():
         detect()  # asks the terminal about graphics before Textual takes it over
+        from ..client.library import Library
+        from ..models.registry import shared_registry
         from ..tui import create_app
 
+        shared_registry().runtime = runtime_choice()
         lib = Library(home_dir(home))
         m = explicit_models(text_model, clip_model, clip_pretrained)
         try:

@@ -13,7 +13,7 @@ from ..errors import CollectionNotFound, ConfigError, ModelMismatch, StoreLocked
 from ..models.registry import ModelRegistry, default_spec, resolve, shared_registry
 from ..storage.catalog import CollectionRow
 from ..storage.data_dir import DataDir
-from ..types import CollectionInfo, ModelSpec
+from ..types import DEFAULT_COLLECTION, CollectionInfo, ModelSpec
 from .collection import Collection
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from ..storage.vectors import Store
     from .profiles import Profile
 
-DEFAULT_COLLECTION = "default"
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?$")
 
 

@@ -145,7 +145,7 @@ class Ingester(Removals):
             else:
                 self.summary.unchanged += 1
         if todo or lacking_clip:
-            self._load_models(todo + lacking_clip)
+            self._load_models(todo, lacking_clip)
         if self.clip is not None:
             todo += lacking_clip  # their text vectors are reused, CLIP vectors added
         else:
@@ -169,10 +169,10 @@ class Ingester(Removals):
             return False
         return row.options == self.options.for_kind(row.kind)
 
-    def _load_models(self, todo: list[FileStat]) -> None:
-        kinds = {source_for(Path(s.path)).kind for s in todo}  # type: ignore[union-attr]
-        if kinds & {"text", "records"}:
-            self.text = self.models.text(self.spec)
+    def _load_models(self, todo: list[FileStat], lacking_clip: list[FileStat]) -> None:
+        """The models this run needs, and no more: files that only lack CLIP vectors need
+        the text model only once CLIP can be had (a re-run while CLIP weights are missing
+        loads nothing)."""
         if self.clip_wanted:
             try:
                 self.clip = self.models.clip(self.spec, self.name)
@@ -182,6 +182,10 @@ class Ingester(Removals):
                     f"{e}. Images are skipped and texts go into the text space only "
                     "until the CLIP model is available."
                 )
+        kinds = {source_for(Path(s.path)).kind  # type: ignore[union-attr]
+                 for s in todo + (lacking_clip if self.clip is not None else [])}
+        if kinds & {"text", "records"}:
+            self.text = self.models.text(self.spec)
 
     def _walk_skip(self, path: str, reason: str) -> None:
         self.kept.append(path)

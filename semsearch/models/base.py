@@ -23,6 +23,8 @@ class Embedder(ABC):
     batch_size: int = 64
     #: the model a collection gets when none is named
     default_model: str = ""
+    #: True when the constructor takes ``runtime=`` (a :class:`.runtime.RuntimeChoice`)
+    accepts_runtime: bool = False
 
     @classmethod
     def canonical(cls, model: str, weights: str | None) -> tuple[str, str | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 
@@ -26,3 +27,25 @@ def reachable(url: str = "", timeout: float = 3.0) -> bool:
             return True
     except OSError:
         return False
+
+
+def cache_dir() -> Path:
+    """The Hugging Face hub cache, as huggingface_hub finds it (without importing it)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "huggingface")
+    return Path(home).expanduser() / "hub"
+
+
+def cached_snapshot(repo_id: str) -> Path | None:
+    """The cached snapshot folder of a model repository (its ``main`` ref), if any."""
+    if repo_id.count("/") != 1:
+        return None
+    repo = cache_dir() / ("models--" + repo_id.replace("/", "--"))
+    try:
+        ref = (repo / "refs" / "main").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    snap = repo / "snapshots" / ref
+    return snap if snap.is_dir() else None

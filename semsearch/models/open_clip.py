@@ -19,10 +19,17 @@ import numpy as np
 from ..errors import ConfigError, ModelUnavailable
 from . import hub
 from .base import Embedder, normalize
+from .clip_onnx import OnnxClip, weights_fingerprint
+from .runtime import RuntimeChoice, choose
 
 DEFAULT_CLIP_MODEL = "ViT-B-32"
 DEFAULT_CLIP_PRETRAINED = "laion2b_s34b_b79k"
 RANDOM_WEIGHTS = "none"
+
+#: the Hugging Face repository of pretrained tags, known without importing open_clip (the
+#: tests check it against open_clip's own table)
+KNOWN_HF = {(DEFAULT_CLIP_MODEL, DEFAULT_CLIP_PRETRAINED): "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"}
+WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 
 _WORD = re.compile(r"\S+")
 #: words longer than this are tokenised in pieces (see ``token_spans``)
@@ -85,24 +92,48 @@ def _cached_weights(cfg: dict[str, Any]) -> str | None:
     return None
 
 
+def known_weights_missing(model: str, pretrained: str) -> str | None:
+    """Why the default weights cannot be had, found without importing open_clip: they are
+    not in the Hugging Face cache and the hub is out of reach. None when they may be had,
+    or for models not in :data:`KNOWN_HF` (open_clip then looks for itself)."""
+    repo = KNOWN_HF.get((model, pretrained))
+    if repo is None:
+        return None
+    snap = hub.cached_snapshot(repo)
+    if snap is not None and any((snap / f).is_file() for f in WEIGHT_FILES):
+        return None
+    if hub.reachable():
+        return None
+    return (f"CLIP model {model} ({pretrained}) is not downloaded and the network is "
+            "unreachable; run once with network access to cache it, or pass a local weights "
+            "file with --clip-pretrained PATH")
+
+
 class OpenClipEmbedder(Embedder):
+    """Runs on torch, or both towers on their ONNX export (``--backend onnx|openvino``)."""
+
     space = "clip"
     batch_size = 32
     default_model = DEFAULT_CLIP_MODEL
+    accepts_runtime = True
 
     @classmethod
     def canonical(cls, model: str, weights: str | None) -> tuple[str, str | None]:
         return canonical_clip(model, weights if weights is not None else DEFAULT_CLIP_PRETRAINED)
 
     def __init__(
-        self, model: str = DEFAULT_CLIP_MODEL, pretrained: str | None = DEFAULT_CLIP_PRETRAINED
+        self, model: str = DEFAULT_CLIP_MODEL, pretrained: str | None = DEFAULT_CLIP_PRETRAINED,
+        runtime: RuntimeChoice | None = None,
     ) -> None:
+        self.model_name, self.pretrained = canonical_clip(model, pretrained)
+        self.model_id = f"{self.model_name}:{self.pretrained}"
+        missing = known_weights_missing(self.model_name, self.pretrained)
+        if missing:  # found out without importing open_clip and torch (seconds)
+            raise ModelUnavailable(missing)
         open_clip = _import_open_clip()
         import torch
 
         self._torch = torch
-        self.model_name, self.pretrained = canonical_clip(model, pretrained)
-        self.model_id = f"{self.model_name}:{self.pretrained}"
         arch = _register_config(open_clip, self.model_name)
         if arch not in open_clip.list_models():
             raise ConfigError(
@@ -128,38 +159,36 @@ class OpenClipEmbedder(Embedder):
                     kwargs[arg] = tuple(cfg[key])
             if cfg.get("quick_gelu"):
                 kwargs["force_quick_gelu"] = True
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.CRITICAL)  # open_clip logs download errors on the root logger
-        try:
-            if weights is None:
-                with torch.random.fork_rng():
-                    torch.manual_seed(0)
-                    model_obj, _, preprocess = open_clip.create_model_and_transforms(
-                        arch, pretrained=None, **kwargs
-                    )
-            else:
-                model_obj, _, preprocess = open_clip.create_model_and_transforms(
-                    arch, pretrained=weights, **kwargs
-                )
-        except (RuntimeError, FileNotFoundError, OSError, ValueError, KeyError) as e:
-            raise ModelUnavailable(
-                f"CLIP model {arch} ({self.pretrained}) could not be loaded: "
-                f"{str(e).splitlines()[0][:200]}"
-            ) from e
-        finally:
-            root.setLevel(level)
-        model_obj.eval()
-        self._model = model_obj
-        self._preprocess = preprocess
-        self._pil_steps, self._mean, self._std = _split_preprocess(preprocess, torch)
+        self.runtime = choose(runtime or RuntimeChoice.from_env(), self.model_id,
+                              int8_measured=False, prefer_torch=True)
+        self._model: Any = None
+        self._onnx: OnnxClip | None = None
+
+        def build() -> Any:
+            if self._model is None:
+                self._model, self._preprocess = _create(open_clip, torch, arch, weights,
+                                                        self.pretrained, kwargs)
+            return self._model
+
+        if self.runtime.backend != "torch":
+            self._onnx = OnnxClip(self.model_id, weights_fingerprint(self.pretrained, weights),
+                                  self.runtime, build)
+            self._model = None  # it only served the export
+            self._preprocess = self._onnx.preprocess(open_clip)
+            ctx, self._dim = self._onnx.context, self._onnx.dim
+        else:
+            model_obj = build().to(self.runtime.device)
+            ctx = int(getattr(model_obj, "context_length", 77) or 77)
+            if self.runtime.device != "cpu":
+                self.batch_size = 128
+        self._pil_steps, self._mean, self._std = _split_preprocess(self._preprocess, torch)
         self._tokenizer = open_clip.get_tokenizer(arch)
         self._bpe = getattr(self._tokenizer, "encode", None)
-        ctx = int(getattr(model_obj, "context_length", 77) or 77)
         self.max_tokens = max(8, ctx - 2)  # start and end tokens
-        with torch.no_grad():
-            probe = model_obj.encode_text(self._tokenizer(["a"]))
-        self._dim = int(probe.shape[-1])
+        if self._onnx is None:
+            with torch.no_grad():
+                probe = self._model.encode_text(self._tokenizer(["a"]).to(self.runtime.device))
+            self._dim = int(probe.shape[-1])
 
     @staticmethod
     def _resolve_tag(open_clip: Any, arch: str, tag: str) -> str:
@@ -197,7 +226,11 @@ class OpenClipEmbedder(Embedder):
         with self._torch.no_grad():
             for i in range(0, len(texts), self.batch_size):
                 tokens = self._tokenizer(texts[i : i + self.batch_size])
-                out.append(self._model.encode_text(tokens).float().numpy())
+                if self._onnx is not None:
+                    out.append(self._onnx.encode_text(tokens.numpy()))
+                else:
+                    vec = self._model.encode_text(tokens.to(self.runtime.device))
+                    out.append(vec.float().cpu().numpy())
         return normalize(np.concatenate(out))
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
@@ -226,6 +259,10 @@ class OpenClipEmbedder(Embedder):
     def _to_float(self, images: np.ndarray) -> Any:
         """uint8 (N, H, W, C) to normalised float (N, C, H, W): ToTensor then Normalize."""
         torch = self._torch
+        if self._onnx is not None:
+            mean, std = self._mean.numpy(), self._std.numpy()
+            x = images.transpose(0, 3, 1, 2).astype(np.float32) / 255
+            return torch.from_numpy(((x - mean) / std).astype(np.float32))
         x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
         return x.to(dtype=torch.get_default_dtype()).div(255).sub_(self._mean).div_(self._std)
 
@@ -240,7 +277,10 @@ class OpenClipEmbedder(Embedder):
                     self._to_float(np.stack([p]))[0] if isinstance(p, np.ndarray) else p
                     for p in prepared
                 ])
-            return normalize(self._model.encode_image(batch).float().numpy())
+            if self._onnx is not None:
+                return normalize(self._onnx.encode_image(batch.numpy()))
+            batch = batch.to(self.runtime.device)
+            return normalize(self._model.encode_image(batch).float().cpu().numpy())
 
 
 def _split_preprocess(preprocess: Any, torch: Any) -> tuple[Any, Any, Any]:
@@ -270,3 +310,28 @@ def _maybe_to_tensor_call() -> Any:
     except ImportError:  # pragma: no cover - older open_clip
         return None
     return MaybeToTensor.__call__
+
+
+def _create(open_clip: Any, torch: Any, arch: str, weights: str | None, tag: str,
+            kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    """The torch model in eval mode and its preprocessing (random weights are seeded)."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.CRITICAL)  # open_clip logs download errors on the root logger
+    try:
+        if weights is None:
+            with torch.random.fork_rng():
+                torch.manual_seed(0)
+                model_obj, _, preprocess = open_clip.create_model_and_transforms(
+                    arch, pretrained=None, **kwargs)
+        else:
+            model_obj, _, preprocess = open_clip.create_model_and_transforms(
+                arch, pretrained=weights, **kwargs)
+    except (RuntimeError, FileNotFoundError, OSError, ValueError, KeyError) as e:
+        raise ModelUnavailable(
+            f"CLIP model {arch} ({tag}) could not be loaded: {str(e).splitlines()[0][:200]}"
+        ) from e
+    finally:
+        root.setLevel(level)
+    model_obj.eval()
+    return model_obj, preprocess

@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 from ..errors import ConfigError, ModelUnavailable
 from ..types import ModelSpec
 from .base import Embedder
+from .runtime import RuntimeChoice
 
 # torch's OpenMP workers spin between parallel regions: with other processes on the cores,
 # embedding one query took 100-600 ms instead of ~15 ms (measured on 2 shared cores). Must be
@@ -101,19 +102,37 @@ class ModelRegistry:
     """Loaded embedders, one per (backend, model, weights), shared by everything in a process
     (libraries, collections, the registered Chroma embedding functions)."""
 
-    def __init__(self) -> None:
+    def __init__(self, runtime: RuntimeChoice | None = None) -> None:
         self._models: dict[tuple[str, ...], Embedder] = {}
         self._lock = threading.Lock()
+        self._runtime = runtime
+
+    @property
+    def runtime(self) -> RuntimeChoice:
+        """How models run (backend, precision, device): the environment's unless set."""
+        return self._runtime or RuntimeChoice.from_env()
+
+    @runtime.setter
+    def runtime(self, choice: RuntimeChoice) -> None:
+        self._runtime = choice
+
+    def _key(self, backend: str, args: tuple[str | None, ...]) -> tuple[str, ...]:
+        r = self.runtime
+        return (backend, *[a or "" for a in args], r.backend, r.precision, r.device)
 
     def embedder(self, backend: str, *args: str | None) -> Embedder:
-        key = (backend, *[a or "" for a in args])
+        key = self._key(backend, args)
         with self._lock:
             if key not in self._models:
-                self._models[key] = load_backend(backend)(*args)
+                cls = load_backend(backend)
+                if getattr(cls, "accepts_runtime", False):
+                    self._models[key] = cls(*args, runtime=self.runtime)  # type: ignore[call-arg]
+                else:
+                    self._models[key] = cls(*args)
             return self._models[key]
 
     def loaded(self, backend: str, *args: str | None) -> bool:
-        return (backend, *[a or "" for a in args]) in self._models
+        return self._key(backend, args) in self._models
 
     def text(self, spec: ModelSpec) -> Embedder:
         return self.embedder(spec.text_backend, spec.text_model)
