@@ -108,6 +108,8 @@ class CollectionInfo:
     counts: dict[str, int]
     files: int
     created: str
+    #: how this process runs each space's model, e.g. {"text": "onnx-int8 (cpu)"}
+    runtimes: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

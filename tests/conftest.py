@@ -43,3 +43,16 @@ def lib(home: Path) -> Iterator[Library]:
     library = Library(home)
     yield library
     library.close()
+
+
+@pytest.fixture
+def reference_lib(home: Path) -> Iterator[Library]:
+    """A library whose models run on torch fp32, the reference. The default CPU runtime (ONNX
+    int8) scales activations per batch, so a text's vector moves by about 1e-2 with the other
+    texts of its batch: checks against vectors computed again elsewhere need the reference
+    (int8 has its own agreement tests in test_backends.py)."""
+    from helpers import REFERENCE
+
+    library = Library(home, models=REFERENCE)
+    yield library
+    library.close()

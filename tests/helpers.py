@@ -10,9 +10,13 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from semsearch.client.library import Library
+from semsearch.models.registry import ModelRegistry
+from semsearch.models.runtime import RuntimeChoice
 from semsearch.storage.vectors import Match
 
 DATA = Path(__file__).parent / "data"
+#: models on torch fp32, whose vectors do not depend on the batch (see conftest.reference_lib)
+REFERENCE = ModelRegistry(RuntimeChoice(backend="torch", precision="fp32", device="cpu"))
 TINY_CLIP = str(DATA / "tiny-clip.json")
 SCORE_TOL = 1e-4
 #: brute-force scores closer than this may come back in either order

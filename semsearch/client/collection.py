@@ -231,4 +231,5 @@ class Collection:
             counts=data.item_counts(self.name),
             files=data.catalog.file_count(self.name),
             created=row.created,
+            runtimes=self.lib.models.runtimes(row.models),
         )

@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 from ..errors import ConfigError, ModelUnavailable
 from ..types import ModelSpec
 from .base import Embedder
-from .runtime import RuntimeChoice
+from .runtime import RuntimeChoice, choose
 
 # torch's OpenMP workers spin between parallel regions: with other processes on the cores,
 # embedding one query took 100-600 ms instead of ~15 ms (measured on 2 shared cores). Must be
@@ -133,6 +133,16 @@ class ModelRegistry:
 
     def loaded(self, backend: str, *args: str | None) -> bool:
         return self._key(backend, args) in self._models
+
+    def runtimes(self, spec: ModelSpec) -> dict[str, str]:
+        """How each space's model would run here (nothing is loaded to say so)."""
+        out = {}
+        if spec.text_backend == TEXT_BACKEND:
+            out["text"] = choose(self.runtime, spec.text_model).label
+        if spec.clip_model and spec.clip_backend == CLIP_BACKEND:
+            out["clip"] = choose(self.runtime, spec.clip_model, int8_measured=False,
+                                 prefer_torch=True).label
+        return out
 
     def text(self, spec: ModelSpec) -> Embedder:
         return self.embedder(spec.text_backend, spec.text_model)

@@ -64,6 +64,9 @@ class Store(ForeignCollections, BulkReads):
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         logging.getLogger("chromadb").setLevel(logging.ERROR)
 
+        from .chroma_import import import_chromadb
+
+        import_chromadb()
         from . import chroma_plugin as _register  # noqa: F401 - registers semsearch's embedding functions
 
         self.url = url

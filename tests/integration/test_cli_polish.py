@@ -137,7 +137,7 @@ def test_config_file_and_its_precedence(built, tmp_path: Path,
     write(config, "colour = 'blue'\n")
     assert run("info", code=1).stderr == (
         f"error: {config}: unknown setting 'colour'; use collection, home, chroma_url, "
-        "text_model, clip_model, clip_pretrained\n")
+        "text_model, clip_model, clip_pretrained, backend, precision, device\n")
 
 
 # --- help -----------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ def _no_default_clip_weights() -> None:
                     "CLIP is available, nothing to test")
 
 
-def test_texts_go_in_images_are_skipped_with_one_warning(lib, tmp_path, monkeypatch):
+def test_texts_go_in_images_are_skipped_with_one_warning(reference_lib, tmp_path, monkeypatch):
+    lib = reference_lib
     src = tmp_path / "src"
     for name, text in SHORT_TEXTS.items():
         write_file(src / name, text)

@@ -123,9 +123,11 @@ def test_truncate_keeps_only_the_first_window_and_is_remembered(lib: Library, tm
     assert len(rows) == 1
     # the first window is what the model sees when it truncates the whole text
     model = col.text_embedder()
-    assert abs(float(rows[0].embedding @ first) - 1.0) < 1e-5
+    # int8 scales activations per batch, so a chunk's vector moves a little with its batch
+    tol = 1e-2 if model.runtime.precision == "int8" else 1e-5  # type: ignore[attr-defined]
+    assert abs(float(rows[0].embedding @ first) - 1.0) < tol
     direct = model.embed_batch([long_markdown(4)])[0]
-    assert float(direct @ rows[0].embedding) > 0.999
+    assert float(direct @ rows[0].embedding) > 0.999 - tol
     assert col.ingest([doc], truncate=True).unchanged == 1
     check_consistent(lib, "trunc")
 

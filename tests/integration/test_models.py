@@ -69,7 +69,8 @@ def test_other_models_for_an_existing_collection_raise_model_mismatch(lib, tmp_p
             again.collection("m", clip_model=other, clip_pretrained="none")
 
 
-def test_reindex_with_new_models_updates_vectors_and_dims(lib, tmp_path):
+def test_reindex_with_new_models_updates_vectors_and_dims(reference_lib, tmp_path):
+    lib = reference_lib
     col, src, pics = build(lib, tmp_path)
     info = col.info()
     assert (info.text_dim, info.clip_dim) == (384, 32)

@@ -10,6 +10,7 @@ import pytest
 from helpers import (
     SHORT_TEXTS,
     TINY_CLIP,
+    REFERENCE,
     Ranked,
     assert_hits,
     bg,
@@ -49,7 +50,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     for seed, name in enumerate(["a.png", "b.jpg", "c.webp", "d.bmp", "e.png", "f.tiff"]):
         path = make_image(root / "pics" / name, seed + 10, (40 + 4 * seed, 36))
         image_files[str(path.resolve())] = path
-    lib = Library(root / "home")
+    lib = Library(root / "home", models=REFERENCE)  # exact checks: the torch reference
     col = lib.collection("s", clip_model=TINY_CLIP, clip_pretrained="none")
     summary = col.ingest([root / "notes", root / "pics"])
     assert summary.added == len(SHORT_TEXTS) + 1 + len(image_files)
