@@ -204,7 +204,8 @@ def noop_part(files: int, repeat: int) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="bench-noop-"))
     try:
         src = root / "notes"
-        words = "river garden planet music kitchen window bridge autumn letter forest".split()
+        words = ["river", "garden", "planet", "music", "kitchen", "window", "bridge",
+                 "autumn", "letter", "forest"]
         for i in range(files):
             d = src / f"d{i // 500:03d}"
             d.mkdir(parents=True, exist_ok=True)

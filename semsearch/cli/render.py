@@ -151,7 +151,7 @@ def info_text(info: CollectionInfo, home: Path) -> str:
         f"items:       {_counts(info)}",
         f"text model:  {m.text_model} (dim {info.text_dim or '-'})",
         f"clip model:  {clip} (dim {info.clip_dim or '-'})",
-        *([f"runtime:     " + ", ".join(f"{k} {v}" for k, v in info.runtimes.items())]
+        *(["runtime:     " + ", ".join(f"{k} {v}" for k, v in info.runtimes.items())]
           if info.runtimes else []),
         f"data dir:    {home}",
     ])

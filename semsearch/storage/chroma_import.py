@@ -9,16 +9,15 @@ back. ``SEMSEARCH_CHECK_OVERRIDES=1`` keeps the full check.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Any
 
 
 def _mark(method: Any) -> Any:
-    try:
+    with contextlib.suppress(AttributeError):  # a builtin or slotted object
         method.__override__ = True
-    except AttributeError:  # pragma: no cover - a builtin or slotted object
-        pass
     return method
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import (
+    REFERENCE,
     SHORT_TEXTS,
     TINY_CLIP,
-    REFERENCE,
     Ranked,
     assert_hits,
     bg,
