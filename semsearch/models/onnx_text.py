@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelUnavailable
+from .base import normalize
 from .inference import Session, export_dir, fingerprint, model_file, read_meta
 from .runtime import Runtime
 
@@ -88,7 +89,8 @@ class OnnxText:
                 mask[row, :len(e)] = 1
             out[batch] = self.session({"input_ids": ids, "attention_mask": mask})
             start = end
-        return out
+        return normalize(out)  # exactly as torch rounds it: the store's cosine index
+        # renormalises, and a vector read back must equal the one written
 
     @property
     def session(self) -> Session:
