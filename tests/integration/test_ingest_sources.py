@@ -40,7 +40,8 @@ def file_meta(path: Path) -> dict:
     }
 
 
-def test_text_files_one_item_each_with_file_metadata(lib, tmp_path):
+def test_text_files_one_item_each_with_file_metadata(reference_lib, tmp_path):
+    lib = reference_lib
     docs = tmp_path / "docs"
     paths = [write(docs / name, text) for name, text in SHORT_TEXTS.items()]
     col = open_tiny(lib)
@@ -71,7 +72,8 @@ def test_text_files_one_item_each_with_file_metadata(lib, tmp_path):
     assert (info.text_dim, info.clip_dim) == (text.dim, col.clip_embedder().dim)
 
 
-def test_long_markdown_is_chunked_and_found_once_by_its_best_chunk(lib, tmp_path):
+def test_long_markdown_is_chunked_and_found_once_by_its_best_chunk(reference_lib, tmp_path):
+    lib = reference_lib
     docs = tmp_path / "docs"
     for name, text in SHORT_TEXTS.items():
         write(docs / name, text)
@@ -145,7 +147,8 @@ CSV = (
 )
 
 
-def test_records_jsonl_and_csv_ids_fields_and_filters(lib, tmp_path):
+def test_records_jsonl_and_csv_ids_fields_and_filters(reference_lib, tmp_path):
+    lib = reference_lib
     jl = write(tmp_path / "books.jsonl", "\n".join(json.dumps(r) for r in JSONL) + "\n")
     cv = write(tmp_path / "shop.csv", CSV)
     col = open_tiny(lib)

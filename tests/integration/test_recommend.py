@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from helpers import (
+    REFERENCE,
     SHORT_TEXTS,
     TINY_CLIP,
     Ranked,
@@ -63,7 +64,7 @@ class Corpus:
         self.outside_image = make_image(root / "outside" / "query.png", 1000)
         self.outside_text = write(root / "outside" / "query.txt",
                                   "A puppy runs along the shore chasing the waves.\n")
-        self.lib = Library(self.home)
+        self.lib = Library(self.home, models=REFERENCE)
         col = self.col
         col.ingest([docs])
         col.ingest([books], id_field="id", text_fields=["title", "summary"])
@@ -435,7 +436,7 @@ def test_min_score_and_offset_everywhere(data: Corpus) -> None:
 
 # profiles ----------------------------------------------------------------------------------
 def test_profiles_persist_and_drive_recommend(data: Corpus) -> None:
-    lib = Library(data.home)
+    lib = Library(data.home, models=REFERENCE)
     try:
         alice = lib.profile("alice", collection=NAME)
         assert not alice.exists
@@ -446,7 +447,7 @@ def test_profiles_persist_and_drive_recommend(data: Corpus) -> None:
     finally:
         lib.close()
 
-    lib = Library(data.home)  # a fresh process's view: everything from the catalog
+    lib = Library(data.home, models=REFERENCE)  # a fresh view: all from the catalog
     try:
         alice = lib.profile("alice", collection=NAME)
         likes = {(e.kind, e.ref) for e in alice.likes}
@@ -488,7 +489,7 @@ def test_profiles_persist_and_drive_recommend(data: Corpus) -> None:
 
 
 def test_profiles_go_with_their_collection(data: Corpus, tmp_path: Path) -> None:
-    lib = Library(data.home)
+    lib = Library(data.home, models=REFERENCE)
     try:
         write(tmp_path / "one.txt", "a single short note")
         col = lib.collection("gone", clip_model="none")
