@@ -25,7 +25,7 @@ from .lexical import SCHEMA as LEXICAL_SCHEMA
 from .lexical import LexicalIndex
 
 #: ``PRAGMA user_version`` of a current catalog; older ones are migrated when opened
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections(
@@ -62,6 +62,10 @@ MIGRATIONS: dict[int, list[str]] = {
     # version 3: the lexical index moved into the catalog (FTS5); it is filled from the
     # store on first use (DataDir.fresh_lexical)
     3: [],
+    # version 4: lexical rows keep their chunk's metadata (filters run in SQL); tables from
+    # before are filled in from the store on first use (DataDir.fresh_lexical)
+    4: ["ALTER TABLE lexical_tables ADD COLUMN filters INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE lexical_ids ADD COLUMN meta TEXT"],
 }
 
 
@@ -188,8 +192,9 @@ class Catalog(ProfileRows):
                         f"one knows {SCHEMA_VERSION}); upgrade semsearch")
                 if version >= 1:
                     for target in range(version + 1, SCHEMA_VERSION + 1):
-                        for statement in MIGRATIONS.get(target, []):
-                            self.db.execute(statement)
+                        for statement in MIGRATIONS.get(target, []):  # (tables made below)
+                            if statement.split()[2] in existing:  # ALTER TABLE x ...
+                                self.db.execute(statement)
                 for statement in (SCHEMA + LEXICAL_SCHEMA).split(";"):
                     if statement.strip():
                         self.db.execute(statement)

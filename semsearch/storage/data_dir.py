@@ -117,8 +117,8 @@ class DataDir:
         index = self.lexical(name)
         with self.store.reading(), self.catalog.transaction() as db:
             index.drop(db)
-            for ids, docs in self.store.documents(name, "text"):
-                index.put(db, zip(ids, docs, strict=True))
+            for ids, docs, metas in self.store.documents(name, "text"):
+                index.put(db, zip(ids, docs, metas, strict=True))
         shutil.rmtree(self.home / "lexical" / name, ignore_errors=True)  # before version 3
         return index.size()
 
@@ -130,4 +130,16 @@ class DataDir:
         own = not self.chroma_url and self.catalog.has_lexical(name)
         if not own and index.size() != self.store.count(name, "text"):
             self.rebuild_lexical(name)
+        elif not index.filterable():
+            self._fill_metadata(name, index)
         return index
+
+    def _fill_metadata(self, name: str, index: LexicalIndex) -> None:
+        """A lexical index from before schema 4: read its rows' metadata from the store once,
+        so filters run in SQL (until then they are checked in the store)."""
+        if self.on_wait is not None:
+            self.on_wait(f"indexing the metadata of {name!r} for filtered lexical search "
+                         f"({index.size()} chunks, once after an upgrade)")
+        with self.store.reading(), self.catalog.transaction() as db:
+            index.fill_metadata(db, ((ids, metas) for ids, _, metas in
+                                     self.store.documents(name, "text", texts=False)))
