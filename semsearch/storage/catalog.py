@@ -20,7 +20,9 @@ from typing import Any
 
 from ..errors import CatalogError
 from ..types import ModelSpec
+from .catalog_db import Guarded, catalog_trouble
 from .catalog_profiles import ProfileRows
+from .changes import SCHEMA as CHANGES_SCHEMA
 from .lexical import SCHEMA as LEXICAL_SCHEMA
 from .lexical import LexicalIndex
 
@@ -99,45 +101,6 @@ class ItemRow:
     clip_chunks: int
 
 
-def catalog_trouble(e: sqlite3.Error, path: Path) -> CatalogError:
-    """One clear line for a failing catalog: full disk, damage (and the way back), locks."""
-    text = str(e)
-    if "disk is full" in text or "disk full" in text:
-        return CatalogError(f"disk full writing the catalog {path}: free some space and run "
-                            "again (what was written so far is kept)")
-    if "malformed" in text or "not a database" in text or "corrupt" in text:
-        return CatalogError(
-            f"the catalog {path} is damaged ({text}); restore it from a backup, or move it "
-            "aside and run `semsearch ingest` again on your folders to rebuild it (the "
-            "vectors are reused where the files did not change)")
-    return CatalogError(f"catalog error in {path}: {text}")
-
-
-class _Guarded:
-    """The catalog's SQLite connection; its errors come out as CatalogError."""
-
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
-        self.path = path
-
-    def _run(self, method: Any, sql: str, args: Any) -> sqlite3.Cursor:
-        try:
-            return method(sql, args)  # type: ignore[no-any-return]
-        except sqlite3.IntegrityError:
-            raise
-        except sqlite3.Error as e:
-            raise catalog_trouble(e, self.path) from e
-
-    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        return self._run(self.conn.execute, sql, params)
-
-    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
-        return self._run(self.conn.executemany, sql, rows)
-
-    def close(self) -> None:
-        self.conn.close()
-
-
 class Catalog(ProfileRows):
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -149,7 +112,7 @@ class Catalog(ProfileRows):
                                    check_same_thread=False)
         except sqlite3.Error as e:
             raise catalog_trouble(e, path) from e
-        self.db: Any = _Guarded(conn, path)
+        self.db: Any = Guarded(conn, path)
         self._tx = threading.RLock()
         self._set_up(path)
 
@@ -195,7 +158,7 @@ class Catalog(ProfileRows):
                         for statement in MIGRATIONS.get(target, []):  # (tables made below)
                             if statement.split()[2] in existing:  # ALTER TABLE x ...
                                 self.db.execute(statement)
-                for statement in (SCHEMA + LEXICAL_SCHEMA).split(";"):
+                for statement in (SCHEMA + LEXICAL_SCHEMA + CHANGES_SCHEMA).split(";"):
                     if statement.strip():
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

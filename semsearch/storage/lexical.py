@@ -171,6 +171,8 @@ class LexicalIndex:
                        (gone, self.collection))
 
     def drop(self, db: sqlite3.Connection) -> None:
+        """Forget the index (and how far it followed the server's change log)."""
+        db.execute("DELETE FROM change_marks WHERE collection=?", (self.collection,))
         table = self._table()
         if table is None:
             return

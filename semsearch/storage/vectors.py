@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import SemsearchError
 from ..types import ModelSpec
 from .bulk import BulkReads
+from .changes import ChangeLog, log_name
 from .embedded import EmbeddedStore
 from .foreign import EF_NAMES, ForeignCollections, _infer, _without_modality, ef_config, is_external
 from .remote import connect, translated
@@ -60,6 +61,7 @@ class Store(ForeignCollections, BulkReads):
         url: str | None = None,
         wait: bool = True,
         on_wait: Callable[[str], None] | None = None,
+        changes: ChangeLog | None = None,
     ) -> None:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         logging.getLogger("chromadb").setLevel(logging.ERROR)
@@ -74,6 +76,7 @@ class Store(ForeignCollections, BulkReads):
         self._http: Any = None
         self._version = -1
         self._cache: dict[str, Any] = {}
+        self.changes = changes if url else None  # server mode: text writes are logged
         if url:
             self._http = connect(url, os.environ.get("SEMSEARCH_CHROMA_TOKEN") or None)
         else:
@@ -215,7 +218,29 @@ class Store(ForeignCollections, BulkReads):
                     self._wrote()
                     with contextlib.suppress(Exception):
                         self.client.delete_collection(col.name)
+            log = self.change_log(collection)
+            if log is not None:
+                self.client.delete_collection(log.name)
             self._cache.clear()
+
+    def change_log(self, collection: str) -> Any:
+        """Server mode: the collection's change log (:mod:`.changes`), if there is one."""
+        if self.changes is None:
+            return None
+        with self._hold(False):
+            log = self._try_get(log_name(collection))
+        return log if log is not None and self._belongs(log, collection) else None
+
+    def ident(self, collection: str, space: str) -> str | None:
+        """The Chroma id of a space (a new one when it is dropped and made again), asked of
+        the store anew: a handle kept since (another client dropped it) is replaced."""
+        with self._hold(False):
+            col = self._lookup(collection, space)
+            if col is None:
+                self._cache.pop(self.name(collection, space), None)
+                return None
+            self._cache[self.name(collection, space)] = col
+            return str(col.id)
 
     # rows ----------------------------------------------------------------------------------
     def upsert(
@@ -244,6 +269,8 @@ class Store(ForeignCollections, BulkReads):
                     documents=docs if any(d is not None for d in docs) else None,
                     uris=some_uris if any(u is not None for u in some_uris) else None,
                 )
+            if space == "text" and self.changes is not None:
+                self.changes.record(self.client, collection, ids)
 
     def delete(self, collection: str, space: str, ids: Sequence[str]) -> None:
         ids = list(ids)
@@ -256,6 +283,8 @@ class Store(ForeignCollections, BulkReads):
             self._wrote()
             for i in range(0, len(ids), self.max_batch):
                 col.delete(ids=ids[i : i + self.max_batch])
+            if space == "text" and self.changes is not None:
+                self.changes.record(self.client, collection, ids)
 
     def vectors(self, collection: str, space: str, ids: Sequence[str],
                 where: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
