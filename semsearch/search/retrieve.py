@@ -47,13 +47,16 @@ class Retriever:
 
     def dense(self, space: str, vector: np.ndarray, k: int, where: dict[str, Any] | None,
               per_item: bool) -> list[Match]:
-        """The ``k`` nearest items (or chunks) to ``vector``, each scored by its best chunk."""
+        """The ``k`` nearest items (or chunks) to ``vector``, each scored by its best chunk.
+        Text chunks come without their documents: :meth:`complete` reads those of the final
+        hits only (a per-item query reads several chunks per item it keeps)."""
         total = self.store.count(self.name, space)
         if total == 0 or k <= 0:
             return []
         n = min(total, k * 4 + 20) if per_item else min(total, k)
         while True:
-            matches = self.store.query(self.name, space, vector, n, where, total)
+            matches = self.store.query(self.name, space, vector, n, where, total,
+                                       documents=space != "text")
             if not per_item:
                 return matches[:k]
             best = best_per_item(matches)
@@ -150,7 +153,7 @@ class Retriever:
         """Metadata and documents for the text matches that lack them (the final hits), by
         Chroma id; a match the store no longer holds is left out."""
         todo = [m.chroma_id for m in matches if m.document is None and m.distance is not None
-                and not m.metadata.get("modality")]
+                and m.metadata.get("modality") != "image"]
         found = self.store.fetch(self.name, "text", todo) if todo else {}
         out: dict[str, Match] = {}
         for m in matches:

@@ -29,10 +29,10 @@ from .bulk import BulkReads
 from .changes import ChangeLog, log_name
 from .embedded import EmbeddedStore
 from .foreign import EF_NAMES, ForeignCollections, _infer, _without_modality, ef_config, is_external
+from .hnsw import hnsw_settings
 from .remote import connect, translated
 
 SPACES = ("text", "clip")
-HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 128, "max_neighbors": 32}
 _MISSING = object()
 
 
@@ -195,7 +195,7 @@ class Store(ForeignCollections, BulkReads):
         try:
             return self.client.get_or_create_collection(
                 key,
-                configuration={"hnsw": HNSW, "embedding_function": ef},  # type: ignore[arg-type,typeddict-item]
+                configuration={"hnsw": hnsw_settings(), "embedding_function": ef},  # type: ignore[arg-type,typeddict-item]
                 metadata={
                     "semsearch:collection": collection,
                     "semsearch:space": space,
@@ -354,10 +354,11 @@ class Store(ForeignCollections, BulkReads):
 
     def query(
         self, collection: str, space: str, vector: np.ndarray, n: int,
-        where: dict[str, Any] | None, total: int | None = None,
+        where: dict[str, Any] | None, total: int | None = None, documents: bool = True,
     ) -> list[Match]:
-        """The ``n`` rows nearest ``vector`` that pass ``where``, with metadata and document
-        (``total``: the space's row count, when the caller already knows it)."""
+        """The ``n`` rows nearest ``vector`` that pass ``where``, with metadata and (unless
+        ``documents`` is false) document; ``total``: the space's row count, when the caller
+        already knows it."""
         with self._hold(False):
             col = self._col(collection, space)
             if col is None:
@@ -372,7 +373,8 @@ class Store(ForeignCollections, BulkReads):
                 query_embeddings=[np.asarray(vector, dtype=np.float32)],
                 n_results=min(n, count),
                 where=where or None,
-                include=["distances", "metadatas", "documents"] + (["uris"] if external else []),
+                include=["distances", "metadatas"] + (["documents"] if documents or external
+                                                      else []) + (["uris"] if external else []),
             )
         docs = (res.get("documents") or [[None] * len(res["ids"][0])])[0]
         matches = [
