@@ -8,9 +8,11 @@ drawn from a 20,000-word vocabulary with Zipf weights) with
 a registered fast test embedder: 384-d vectors hashed from the text, no model (so that
 embedding does not hide the store's costs; the figures exclude embedding). Then measures,
 per size: ingest throughput; adding one small file; removing it; a no-op re-ingest; warm
-query p50/p95 in-process for dense, lexical, hybrid and a filtered hybrid search (a filter
-matching 1% of the items); a cold query in a fresh process (import, open, search) with its
-peak RSS; and the size on disk.
+query p50/p95 in-process for dense, lexical and hybrid search, and filtered lexical and
+hybrid searches (a filter matching 1% of the items) and a lexical search filtered to a single
+item; a cold query in a fresh process (import, open, search) with its peak RSS; and the size
+on disk. Ratios are against the smallest size. 1M items (``--sizes 10000,1000000``) takes
+about an hour of ingest at 300 items/s.
 """
 
 from __future__ import annotations
@@ -65,15 +67,20 @@ class HashEmbedder(Embedder):
 
 
 COLD = """
-import sys, time, resource
+import contextlib, io, os, sys, time, resource
 t = time.perf_counter()
+os.environ["SEMSEARCH_SLOW_EXIT"] = "1"  # return here rather than leave at once
 sys.path.insert(0, {scripts!r})
 from bench_scale import HashEmbedder
 from semsearch.models import register
 register("bench-hash", HashEmbedder)
-import semsearch
-col = semsearch.open({home!r}).collection("scale")
-hits = col.search({query!r}, type="text", k=10, mode="hybrid")
+from semsearch.cli.main import main
+sys.argv = ["semsearch", "search", {query!r}, "-c", "scale", "--home", {home!r}, "--type",
+            "text", "--mode", "hybrid", "-k", "10", "--json"]
+out = io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+    main()
+assert out.getvalue().lstrip().startswith("["), out.getvalue()[:200]
 print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
@@ -89,13 +96,16 @@ def vocabulary(size: int = 20000, seed: int = 7) -> list[str]:
 
 VOCAB = vocabulary()
 ZIPF = [1.0 / (rank + 1) for rank in range(len(VOCAB))]
+CUM = list(np.cumsum(ZIPF))  # rng.choices recomputes cumulative weights unless given them
+NOTICE = ("embedding: a fast test embedder (vectors hashed from the text, no model), so the "
+          "figures are the store's costs, not the model's")
 
 
 def records(path: Path, n: int, seed: int = 0) -> None:
     rng = random.Random(seed)
     with open(path, "w") as f:
         for i in range(n):
-            body = " ".join(rng.choices(VOCAB, ZIPF, k=rng.randint(6, 20)))
+            body = " ".join(rng.choices(VOCAB, cum_weights=CUM, k=rng.randint(6, 20)))
             f.write(json.dumps({"id": f"r{i}", "body": f"{body} item{i}",
                                 "group": f"g{i % 100}"}) + "\n")
 
@@ -135,16 +145,23 @@ def measure(n: int, queries: int, root: Path) -> dict[str, float]:
     noop_s = timed(lambda: col.ingest([data / "records.jsonl"], id_field="id",
                                       text_fields=["body"]))
     rng = random.Random(1)
-    qs = [" ".join(rng.choices(VOCAB, ZIPF, k=3)) for _ in range(queries)]
+    qs = [" ".join(rng.choices(VOCAB, cum_weights=CUM, k=3)) for _ in range(queries)]
     for q in qs[:10]:
         col.search(q, type="text", k=10, mode="hybrid")
-    lat: dict[str, list[float]] = {"dense": [], "lexical": [], "hybrid": [], "filtered": []}
+    lat: dict[str, list[float]] = {m: [] for m in (
+        "dense", "lexical", "hybrid", "filtered_lexical", "filtered_hybrid", "one_item_lexical")}
+    one = [f"record={n // 2 + 1}"]  # a single record (the middle one)
     for q in qs:
         for mode in ("dense", "lexical", "hybrid"):
             lat[mode].append(1000 * timed(lambda q=q, mode=mode: col.search(
                 q, type="text", k=10, mode=mode)))
-        lat["filtered"].append(1000 * timed(lambda q=q: col.search(
-            q, type="text", k=10, where=["group=g7"])))
+        for mode in ("lexical", "hybrid"):
+            lat[f"filtered_{mode}"].append(1000 * timed(lambda q=q, mode=mode: col.search(
+                q, type="text", k=10, mode=mode, where=["group=g7"])))
+        lat["one_item_lexical"].append(1000 * timed(lambda q=q: col.search(
+            q, type="text", k=10, mode="lexical", where=one)))
+    middle = col.search(f"item{n // 2}", type="text", k=1, mode="lexical", where=one)
+    assert [h.id for h in middle] == [f"r{n // 2}"], middle  # exact however selective
     lib.close()
     scripts = str(Path(__file__).resolve().parent)
     cold = subprocess.run([sys.executable, "-c", COLD.format(scripts=scripts, home=str(home),
@@ -168,22 +185,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     register("bench-hash", HashEmbedder)
+    print(NOTICE, flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="semsearch-scale-") as tmp:
-        for n in (int(s) for s in args.sizes.split(",")):
+        for n in sorted(int(s) for s in args.sizes.split(",")):
+            print(f"building {n:,} items ...", file=sys.stderr, flush=True)
             row = measure(n, args.queries, Path(tmp))
             rows.append(row)
-            print(json.dumps(row), file=sys.stderr)
-    print("embedding: a hashed stand-in (no model), so the figures are the store's costs")
-    keys = list(rows[0])
-    print(" | ".join(f"{k}" for k in keys))
+            print(json.dumps(row), file=sys.stderr, flush=True)
     for r in rows:
-        print(" | ".join(str(r[k]) for k in keys))
-    if len(rows) > 1:
-        a, b = rows[0], rows[-1]
-        print(f"ratios {b['items']} / {a['items']}: add one {b['add_one_s'] / a['add_one_s']:.2f}, "
-              f"hybrid p50 {b['hybrid_p50_ms'] / a['hybrid_p50_ms']:.2f}, "
-              f"cold query {b['cold_query_s'] / max(a['cold_query_s'], 1e-9):.2f}")
+        print(f"\n{r['items']:,} items: ingest {r['ingest_items_per_s']} items/s, add one "
+              f"{r['add_one_s']} s, remove one {r['remove_one_s']} s, no-op re-ingest "
+              f"{r['noop_reingest_s']} s, cold CLI query {r['cold_query_s']} s "
+              f"({r['cold_query_rss_mb']} MB RSS), disk {r['disk_mb']} MB")
+        for mode in ("dense", "lexical", "hybrid", "filtered_lexical", "filtered_hybrid",
+                     "one_item_lexical"):
+            print(f"  {mode:<17} p50 {r[f'{mode}_p50_ms']:>7} ms   "
+                  f"p95 {r[f'{mode}_p95_ms']:>7} ms")
+    base = rows[0]
+    for r in rows[1:]:
+        ratios = {k: r[k] / base[k] for k in r if k != "items" and base[k] > 0}
+        print(f"\nratios {r['items']:,} / {base['items']:,}: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in ratios.items()))
     if args.json:
         print(json.dumps(rows))
     return 0

@@ -95,7 +95,8 @@ ModeOpt = Annotated[str, typer.Option(
     autocompletion=complete(MODES), help="Text items for a text query: dense, lexical or hybrid.")]
 WhereOpt = Annotated[list[str] | None, typer.Option(
     "--where", "-w", metavar="KEY=VALUE",
-    help="Metadata filter KEY=VALUE, KEY>=N ... (repeatable).")]
+    help="Metadata filter KEY=VALUE, KEY>=N ... (repeatable; lexical and hybrid search "
+         "apply it inside BM25 retrieval, exact however selective).")]
 DiverseOpt = Annotated[float | None, typer.Option(
     "--diverse", metavar="LAMBDA", callback=between(0.0, 1.0),
     help="Re-rank by maximal marginal relevance (0 to 1): LAMBDA*relevance - (1-LAMBDA)*"

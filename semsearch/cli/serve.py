@@ -54,6 +54,9 @@ def serve(
 
     Runs until Ctrl-C. Point the CLI at it with SEMSEARCH_CHROMA_URL=http://HOST:PORT (or
     --chroma-url). Refuses while another semsearch process writes the embedded store.
+    Each client keeps its own lexical index and follows the server's change log: it reads
+    only the chunks other clients changed since its last search. HNSW settings of new
+    collections: SEMSEARCH_HNSW_EF_SEARCH, SEMSEARCH_HNSW_M.
     """
     from ..storage.server import serve as run_server
     from .app import errors

@@ -24,6 +24,15 @@ class Planned:
     text_vectors: list[np.ndarray | None]
     clip_vectors: list[np.ndarray | None]
 
+    def metadata(self, chunk: Chunk) -> dict[str, Any]:
+        """What the store (and the lexical index) keeps of one chunk: the item's metadata,
+        its id, the chunk's number and, for text, where it sits in the item."""
+        meta = dict(self.item.metadata)
+        meta.update({"item_id": self.item.id, "chunk": chunk.index})
+        if self.item.modality == "text":
+            meta.update({"start": chunk.start, "end": chunk.end})
+        return meta
+
 
 def plan(item: Item, text: Embedder | None, clip: Embedder | None, truncate: bool) -> Planned:
     """The chunks each loaded model sees of ``item`` (``truncate``: the first window only)."""

@@ -289,10 +289,7 @@ class Ingester(Removals):
             vectors = p.text_vectors if space == "text" else p.clip_vectors
             for chunk, vec in zip(chunks, vectors, strict=True):
                 assert vec is not None
-                meta = dict(p.item.metadata)
-                meta.update({"item_id": p.item.id, "chunk": chunk.index})
-                if p.item.modality == "text":
-                    meta.update({"start": chunk.start, "end": chunk.end})
+                meta = p.metadata(chunk)
                 ids.append(chroma_id(p.item.id, chunk.index))
                 vecs.append(vec)
                 metas.append(meta)
@@ -343,7 +340,7 @@ class Ingester(Removals):
         with self.catalog.transaction() as db:  # the lexical index moves with the catalog
             self.catalog.record_items(db, self.name, [self._item_row(p) for p in plans])
             self.lexical.remove(db, stale)
-            self.lexical.put(db, [(chroma_id(p.item.id, c.index), c.text)
+            self.lexical.put(db, [(chroma_id(p.item.id, c.index), c.text, p.metadata(c))
                                   for p in plans for c in p.text_chunks])
             for entry in finished:
                 self._record_file(db, entry, known, gone_by_sha, moved_from)

@@ -333,7 +333,7 @@ class Planner:
         # the threshold scores its cosine, which is below the dense list's, so it is not read
         rising = [m for m in lexical if m.chroma_id not in seen and ceiling > 0
                   and lexical_bonus(min(1.0, (m.bm25 or 0.0) / ceiling)) > 0]
-        lexical = self.retriever.hydrate(rising, q) + \
+        lexical = self.retriever.hydrate(rising, q, documents=False) + \
             [m for m in lexical if m.chroma_id in seen]
         cands = fuse(dense, lexical, ceiling, leg, per_item)[:depth]
         # MMR weighs the fused score, not the cosine: no query vector for it

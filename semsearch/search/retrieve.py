@@ -13,6 +13,7 @@ import numpy as np
 from ..storage.ids import chroma_id, item_id, item_of
 from ..storage.lexical import query_terms
 from ..storage.vectors import Match
+from ..storage.where_sql import compile_where
 from .rank import best_score
 from .request import Leg
 
@@ -46,13 +47,16 @@ class Retriever:
 
     def dense(self, space: str, vector: np.ndarray, k: int, where: dict[str, Any] | None,
               per_item: bool) -> list[Match]:
-        """The ``k`` nearest items (or chunks) to ``vector``, each scored by its best chunk."""
+        """The ``k`` nearest items (or chunks) to ``vector``, each scored by its best chunk.
+        Text chunks come without their documents: :meth:`complete` reads those of the final
+        hits only (a per-item query reads several chunks per item it keeps)."""
         total = self.store.count(self.name, space)
         if total == 0 or k <= 0:
             return []
         n = min(total, k * 4 + 20) if per_item else min(total, k)
         while True:
-            matches = self.store.query(self.name, space, vector, n, where, total)
+            matches = self.store.query(self.name, space, vector, n, where, total,
+                                       documents=space != "text")
             if not per_item:
                 return matches[:k]
             best = best_per_item(matches)
@@ -65,25 +69,27 @@ class Retriever:
         """BM25 candidates (ids and scores only; see :meth:`hydrate`) that pass ``where``, and
         the query's ceiling (the best score a document could get).
 
-        Filter-aware: pages of BM25 hits are checked against ``where`` until ``depth`` pass or
-        the index has no more, so a selective filter never comes back empty while matching
-        items exist. ``ahead``: the first page and the ceiling, already read by
-        :meth:`lexical_ahead` while the query was being embedded."""
+        Filter-aware: ``where`` is compiled to SQL and checked inside the BM25 query (one
+        statement, every matching chunk ranked, however selective the filter). A filter SQL
+        cannot express is checked in the store, a page of BM25 hits at a time, until ``depth``
+        pass or the index has no more. ``ahead``: the first page and the ceiling, already read
+        by :meth:`lexical_ahead` while the query was being embedded."""
         if ahead is None and not self.store.has(self.name, "text"):
             return [], 0.0
         want = max(1, depth)
         first, ceiling = ahead.result() if ahead is not None else (None, None)
         index = self.data.lexical(self.name) if ahead is not None else \
             self.data.fresh_lexical(self.name)
+        sql = compile_where(where) if index.filterable() else None
         found: list[Match] = []
         items: set[str] = set()
         size = max(200, 2 * want)
-        pages: Iterable[list[tuple[str, float]]] = index.pages(text, page=size)
+        pages: Iterable[list[tuple[str, float]]] = index.pages(text, page=size, where=sql)
         if first is not None:  # the first page was read ahead; the rest only if needed
-            pages = itertools.chain(
-                [first], index.pages(text, page=size, start=size) if len(first) == size else [])
+            pages = itertools.chain([first], index.pages(
+                text, page=size, start=size, where=sql) if len(first) == size else [])
         for page in pages:
-            if where:
+            if where and sql is None:
                 allowed = self.store.passing(self.name, "text", [c for c, _ in page], where)
                 page = [(c, s) for c, s in page if c in allowed]
             for cid, score in page:
@@ -102,13 +108,16 @@ class Retriever:
         """Start reading the first page of BM25 hits and the query's ceiling in a thread (they
         touch only the catalog, not the store), to overlap the query's embedding. None when
         the collection has no text or its index must first be filled from the store."""
-        if where or not self.store.has(self.name, "text"):
-            return None  # a filter pages through the store: no reading ahead
+        if not self.store.has(self.name, "text"):
+            return None
         index = self.data.fresh_lexical(self.name)
+        sql = compile_where(where) if index.filterable() else None
+        if where and sql is None:
+            return None  # the filter pages through the store: no reading ahead
         want = max(1, depth)
 
         def read() -> tuple[list[tuple[str, float]], float]:
-            first = next(index.pages(text, page=max(200, 2 * want)), [])
+            first = next(index.pages(text, page=max(200, 2 * want), where=sql), [])
             return first, index.ceiling(query_terms(text))
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semsearch-bm25")
@@ -144,7 +153,7 @@ class Retriever:
         """Metadata and documents for the text matches that lack them (the final hits), by
         Chroma id; a match the store no longer holds is left out."""
         todo = [m.chroma_id for m in matches if m.document is None and m.distance is not None
-                and not m.metadata.get("modality")]
+                and m.metadata.get("modality") != "image"]
         found = self.store.fetch(self.name, "text", todo) if todo else {}
         out: dict[str, Match] = {}
         for m in matches:

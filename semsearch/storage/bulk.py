@@ -33,20 +33,24 @@ class BulkReads:
     def _col(self, collection: str, space: str, models: ModelSpec | None = None) -> Any:
         raise NotImplementedError
 
-    def documents(self, collection: str, space: str, page: int = 5000
-                  ) -> Iterator[tuple[list[str], list[str]]]:
-        """Every (id, document) of one space, a page at a time."""
+    def documents(self, collection: str, space: str, page: int = 5000, texts: bool = True
+                  ) -> Iterator[tuple[list[str], list[str], list[dict[str, Any]]]]:
+        """Every (id, document, metadata) of one space that has a document, a page at a time
+        (``texts=False``: metadata only, of every row, with empty documents)."""
         offset = 0
+        include = ["documents", "metadatas"] if texts else ["metadatas"]
         while True:
             with self._hold(False):
                 col = self._col(collection, space)
                 if col is None:
                     return
-                got = col.get(include=["documents"], limit=page, offset=offset)
+                got = col.get(include=include, limit=page, offset=offset)
             if not got["ids"]:
                 return
-            pairs = [(c, d) for c, d in zip(got["ids"], got["documents"], strict=True) if d]
-            yield [c for c, _ in pairs], [d for _, d in pairs]
+            docs = got["documents"] if texts else [""] * len(got["ids"])
+            rows = [(c, d, dict(m or {})) for c, d, m in zip(
+                got["ids"], docs, got["metadatas"], strict=True) if d or not texts]
+            yield [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
             offset += len(got["ids"])
 
     def scan(self, collection: str, space: str, page: int = 5000,

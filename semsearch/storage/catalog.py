@@ -20,12 +20,14 @@ from typing import Any
 
 from ..errors import CatalogError
 from ..types import ModelSpec
+from .catalog_db import Guarded, catalog_trouble
 from .catalog_profiles import ProfileRows
+from .changes import SCHEMA as CHANGES_SCHEMA
 from .lexical import SCHEMA as LEXICAL_SCHEMA
 from .lexical import LexicalIndex
 
 #: ``PRAGMA user_version`` of a current catalog; older ones are migrated when opened
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections(
@@ -62,6 +64,10 @@ MIGRATIONS: dict[int, list[str]] = {
     # version 3: the lexical index moved into the catalog (FTS5); it is filled from the
     # store on first use (DataDir.fresh_lexical)
     3: [],
+    # version 4: lexical rows keep their chunk's metadata (filters run in SQL); tables from
+    # before are filled in from the store on first use (DataDir.fresh_lexical)
+    4: ["ALTER TABLE lexical_tables ADD COLUMN filters INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE lexical_ids ADD COLUMN meta TEXT"],
 }
 
 
@@ -95,45 +101,6 @@ class ItemRow:
     clip_chunks: int
 
 
-def catalog_trouble(e: sqlite3.Error, path: Path) -> CatalogError:
-    """One clear line for a failing catalog: full disk, damage (and the way back), locks."""
-    text = str(e)
-    if "disk is full" in text or "disk full" in text:
-        return CatalogError(f"disk full writing the catalog {path}: free some space and run "
-                            "again (what was written so far is kept)")
-    if "malformed" in text or "not a database" in text or "corrupt" in text:
-        return CatalogError(
-            f"the catalog {path} is damaged ({text}); restore it from a backup, or move it "
-            "aside and run `semsearch ingest` again on your folders to rebuild it (the "
-            "vectors are reused where the files did not change)")
-    return CatalogError(f"catalog error in {path}: {text}")
-
-
-class _Guarded:
-    """The catalog's SQLite connection; its errors come out as CatalogError."""
-
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
-        self.path = path
-
-    def _run(self, method: Any, sql: str, args: Any) -> sqlite3.Cursor:
-        try:
-            return method(sql, args)  # type: ignore[no-any-return]
-        except sqlite3.IntegrityError:
-            raise
-        except sqlite3.Error as e:
-            raise catalog_trouble(e, self.path) from e
-
-    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        return self._run(self.conn.execute, sql, params)
-
-    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
-        return self._run(self.conn.executemany, sql, rows)
-
-    def close(self) -> None:
-        self.conn.close()
-
-
 class Catalog(ProfileRows):
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,7 +112,7 @@ class Catalog(ProfileRows):
                                    check_same_thread=False)
         except sqlite3.Error as e:
             raise catalog_trouble(e, path) from e
-        self.db: Any = _Guarded(conn, path)
+        self.db: Any = Guarded(conn, path)
         self._tx = threading.RLock()
         self._set_up(path)
 
@@ -188,9 +155,10 @@ class Catalog(ProfileRows):
                         f"one knows {SCHEMA_VERSION}); upgrade semsearch")
                 if version >= 1:
                     for target in range(version + 1, SCHEMA_VERSION + 1):
-                        for statement in MIGRATIONS.get(target, []):
-                            self.db.execute(statement)
-                for statement in (SCHEMA + LEXICAL_SCHEMA).split(";"):
+                        for statement in MIGRATIONS.get(target, []):  # (tables made below)
+                            if statement.split()[2] in existing:  # ALTER TABLE x ...
+                                self.db.execute(statement)
+                for statement in (SCHEMA + LEXICAL_SCHEMA + CHANGES_SCHEMA).split(";"):
                     if statement.strip():
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreLocked
 from .catalog import Catalog
+from .changes import ChangeLog
 from .home import resolve_home
 from .lexical import LexicalIndex
 from .locking import WriteLock, WritersLock
@@ -42,6 +43,7 @@ class DataDir:
         self._writers: WritersLock | None = None
         self._lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self.changes = ChangeLog(self.catalog.db, self.catalog.transaction, self.home)
 
     def close(self) -> None:
         self.catalog.close()
@@ -54,7 +56,7 @@ class DataDir:
             with self._lock:
                 if self._store is None:
                     self._store = Store(self.home, self.chroma_url, wait=self.wait,
-                                        on_wait=self.on_wait)
+                                        on_wait=self.on_wait, changes=self.changes)
         return self._store
 
     def has_store(self) -> bool:
@@ -113,21 +115,66 @@ class DataDir:
 
     def rebuild_lexical(self, name: str) -> int:
         """Index every text chunk the store holds anew; returns the index's size. For
-        collections whose rows this catalog did not write (server mode, plain Chroma)."""
+        collections whose rows this catalog did not write (server mode, plain Chroma). In
+        server mode the change log's heads are noted first: later changes are applied from
+        there (:meth:`fresh_lexical`)."""
         index = self.lexical(name)
+        log = self.store.change_log(name) if self.chroma_url else None
+        heads = self.changes.heads(log) if log is not None else None
+        epoch = self.store.ident(name, "text")
         with self.store.reading(), self.catalog.transaction() as db:
             index.drop(db)
-            for ids, docs in self.store.documents(name, "text"):
-                index.put(db, zip(ids, docs, strict=True))
+            for ids, docs, metas in self.store.documents(name, "text"):
+                index.put(db, zip(ids, docs, metas, strict=True))
+            if heads is not None and epoch is not None:
+                self.changes.save_marks(db, name, epoch, heads)
         shutil.rmtree(self.home / "lexical" / name, ignore_errors=True)  # before version 3
+        self.changes.chunks_read += index.size()
         return index.size()
 
     def fresh_lexical(self, name: str) -> LexicalIndex:
-        """The BM25 index. The catalog's own items are indexed as they are recorded; rows it
-        did not write (another client of the server, plain Chroma, a catalog from before the
-        index moved into it) are indexed from the store when the sizes differ."""
+        """The BM25 index. The catalog's own items are indexed as they are recorded. In
+        server mode, other writers' changes are applied from the server's change log
+        (:mod:`.changes`: only the chunks changed since the last sync are read). Rows no log
+        covers (plain Chroma, a catalog from before the index moved into it) are indexed from
+        the store when the sizes differ."""
         index = self.lexical(name)
         own = not self.chroma_url and self.catalog.has_lexical(name)
-        if not own and index.size() != self.store.count(name, "text"):
+        if self.chroma_url and self._follow_log(name, index):
+            pass
+        elif not own and index.size() != self.store.count(name, "text"):
             self.rebuild_lexical(name)
+        if not index.filterable():
+            self._fill_metadata(name, index)
         return index
+
+    def _follow_log(self, name: str, index: LexicalIndex) -> bool:
+        """Apply the change log's records since the last sync; False when there is none."""
+        log = self.store.change_log(name)
+        epoch = self.store.ident(name, "text")
+        if log is None or epoch is None:
+            return False
+        marks = self.changes.marks(name, epoch)
+        if marks is None:  # never synced here, or the collection was made anew
+            self.rebuild_lexical(name)
+            return True
+        ids, after = self.changes.since(log, marks)
+        if after == marks:
+            return True
+        rows = self.store.fetch(name, "text", sorted(ids)) if ids else {}
+        self.changes.chunks_read += len(ids)
+        with self.catalog.transaction() as db:
+            index.remove(db, [c for c in ids if not (rows.get(c) or ({}, None))[1]])
+            index.put(db, [(c, doc, meta) for c, (meta, doc, _) in rows.items() if doc])
+            self.changes.save_marks(db, name, epoch, after)
+        return True
+
+    def _fill_metadata(self, name: str, index: LexicalIndex) -> None:
+        """A lexical index from before schema 4: read its rows' metadata from the store once,
+        so filters run in SQL (until then they are checked in the store)."""
+        if self.on_wait is not None:
+            self.on_wait(f"indexing the metadata of {name!r} for filtered lexical search "
+                         f"({index.size()} chunks, once after an upgrade)")
+        with self.store.reading(), self.catalog.transaction() as db:
+            index.fill_metadata(db, ((ids, metas) for ids, _, metas in
+                                     self.store.documents(name, "text", texts=False)))

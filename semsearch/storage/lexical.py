@@ -12,12 +12,19 @@ English list) are dropped. :meth:`LexicalIndex.search` also returns each query's
 a score can be read as the share of the query a document matches (a match on one common
 word of several counts little); see :mod:`semsearch.search.rank`.
 
+Each row keeps its chunk's metadata (JSON, beside the FTS row), so a ``--where`` filter is
+compiled to SQL (:mod:`.where_sql`) and a filtered query is one statement: every matching
+chunk BM25 ranks, however selective the filter. Tables from before schema 4 lack it until
+:meth:`DataDir.fresh_lexical` fills it in from the store (once).
+
 Collections whose rows this catalog did not write (another client of a server, plain Chroma)
-are indexed from the store when their sizes differ (:meth:`DataDir.sync_lexical`).
+are kept up to date by :mod:`.changes` (server mode) or from the store when their sizes
+differ.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sqlite3
@@ -35,11 +42,20 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)  # unicode61: letters and digits
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lexical_tables(
-    collection TEXT PRIMARY KEY, n INTEGER NOT NULL UNIQUE, rows INTEGER NOT NULL DEFAULT 0);
+    collection TEXT PRIMARY KEY, n INTEGER NOT NULL UNIQUE, rows INTEGER NOT NULL DEFAULT 0,
+    filters INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS lexical_ids(
     id INTEGER PRIMARY KEY AUTOINCREMENT, collection TEXT NOT NULL, cid TEXT NOT NULL,
-    UNIQUE(collection, cid));
+    meta TEXT, UNIQUE(collection, cid));
 """
+#: a lexical row: (chunk id, text, metadata)
+Row = tuple[str, str, dict[str, Any] | None]
+#: a compiled filter: (SQL over the ``i.meta`` column, its parameters)
+SqlFilter = tuple[str, list[Any]]
+
+
+def _json(meta: dict[str, Any] | None) -> str | None:
+    return None if meta is None else json.dumps(meta, separators=(",", ":"), default=str)
 
 
 def query_terms(text: str) -> list[str]:
@@ -85,8 +101,8 @@ class LexicalIndex:
                 return None
             n = int(self.db.execute(
                 "SELECT coalesce(max(n), 0) + 1 FROM lexical_tables").fetchone()[0])
-            self.db.execute("INSERT INTO lexical_tables(collection, n) VALUES (?,?)",
-                            (self.collection, n))
+            self.db.execute("INSERT INTO lexical_tables(collection, n, filters) "
+                            "VALUES (?,?,1)", (self.collection, n))
             self.db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS lex_{n} USING fts5(body, "
                             "tokenize='porter unicode61 remove_diacritics 2')")
             self.db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS lex_{n}_vocab "
@@ -99,18 +115,35 @@ class LexicalIndex:
                               (self.collection,)).fetchone()
         return int(row[0]) if row else 0
 
+    def filterable(self) -> bool:
+        """Whether every row carries its metadata (false for a table from before schema 4
+        until :meth:`fill_metadata` has run)."""
+        row = self.db.execute("SELECT filters FROM lexical_tables WHERE collection=?",
+                              (self.collection,)).fetchone()
+        return row is None or bool(row[0])
+
+    def fill_metadata(self, db: sqlite3.Connection,
+                      pages: Iterable[tuple[list[str], list[dict[str, Any]]]]) -> None:
+        """Store the metadata of the rows (from the store, a page at a time); the index is
+        then :meth:`filterable`."""
+        for ids, metas in pages:
+            db.executemany("UPDATE lexical_ids SET meta=? WHERE collection=? AND cid=?",
+                           [(_json(m), self.collection, c)
+                            for c, m in zip(ids, metas, strict=True)])
+        db.execute("UPDATE lexical_tables SET filters=1 WHERE collection=?", (self.collection,))
+
     # writing (inside the catalog's transaction) ----------------------------------------------
-    def put(self, db: sqlite3.Connection, rows: Iterable[tuple[str, str]]) -> None:
-        """Index (chunk id, text) pairs, replacing what those ids held."""
-        rows = [(cid, text) for cid, text in rows if text]
+    def put(self, db: sqlite3.Connection, rows: Iterable[Row]) -> None:
+        """Index (chunk id, text, metadata) rows, replacing what those ids held."""
+        rows = [r for r in rows if r[1]]
         if not rows:
             return
         table = self._table(create=True)
-        self.remove(db, [cid for cid, _ in rows])
+        self.remove(db, [r[0] for r in rows])
         added = 0
-        for cid, text in rows:
-            cur = db.execute("INSERT INTO lexical_ids(collection, cid) VALUES (?,?)",
-                             (self.collection, cid))
+        for cid, text, meta in rows:
+            cur = db.execute("INSERT INTO lexical_ids(collection, cid, meta) VALUES (?,?,?)",
+                             (self.collection, cid, _json(meta)))
             db.execute(f"INSERT INTO {table}(rowid, body) VALUES (?,?)", (cur.lastrowid, text))
             added += 1
         db.execute("UPDATE lexical_tables SET rows = rows + ? WHERE collection=?",
@@ -138,6 +171,8 @@ class LexicalIndex:
                        (gone, self.collection))
 
     def drop(self, db: sqlite3.Connection) -> None:
+        """Forget the index (and how far it followed the server's change log)."""
+        db.execute("DELETE FROM change_marks WHERE collection=?", (self.collection,))
         table = self._table()
         if table is None:
             return
@@ -172,21 +207,24 @@ class LexicalIndex:
             return 0.0
         return sum(idf for idf, _ in self._idf(table, terms).values())
 
-    def pages(self, text: str, page: int = 200, start: int = 0
-              ) -> Iterator[list[tuple[str, float]]]:
+    def pages(self, text: str, page: int = 200, start: int = 0,
+              where: SqlFilter | None = None) -> Iterator[list[tuple[str, float]]]:
         """BM25-ranked (chunk id, score > 0) pages for a query, best first, from the
-        ``start``-th hit until exhausted."""
+        ``start``-th hit until exhausted; only chunks whose metadata passes ``where`` (a
+        filter compiled by :func:`~.where_sql.compile_where`)."""
         table = self._table()
         terms = query_terms(text)
         if table is None or not terms:
             return
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        sql, params = where or ("1", [])
         offset = start
         while True:
             rows = self.db.execute(
                 f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
-                f"ON i.id = {table}.rowid WHERE {table} MATCH ? ORDER BY bm25({table}) "
-                "LIMIT ? OFFSET ?", (match, page, offset)).fetchall()
+                f"ON i.id = {table}.rowid WHERE {table} MATCH ? AND {sql} "
+                f"ORDER BY bm25({table}) LIMIT ? OFFSET ?",
+                (match, *params, page, offset)).fetchall()
             if not rows:
                 return
             yield [(str(c), float(s)) for c, s in rows]
@@ -194,10 +232,11 @@ class LexicalIndex:
                 return
             offset += page
 
-    def search(self, text: str, n: int) -> list[tuple[str, float]]:
-        """Best ``n`` chunk ids for ``text`` with their BM25 scores."""
+    def search(self, text: str, n: int, where: SqlFilter | None = None
+               ) -> list[tuple[str, float]]:
+        """Best ``n`` chunk ids for ``text`` (passing ``where``) with their BM25 scores."""
         out: list[tuple[str, float]] = []
-        for part in self.pages(text, page=max(50, n)):
+        for part in self.pages(text, page=max(50, n), where=where):
             out += part
             if len(out) >= n:
                 break

@@ -26,12 +26,13 @@ import numpy as np
 from ..errors import SemsearchError
 from ..types import ModelSpec
 from .bulk import BulkReads
+from .changes import ChangeLog, log_name
 from .embedded import EmbeddedStore
 from .foreign import EF_NAMES, ForeignCollections, _infer, _without_modality, ef_config, is_external
+from .hnsw import hnsw_settings
 from .remote import connect, translated
 
 SPACES = ("text", "clip")
-HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 128, "max_neighbors": 32}
 _MISSING = object()
 
 
@@ -60,6 +61,7 @@ class Store(ForeignCollections, BulkReads):
         url: str | None = None,
         wait: bool = True,
         on_wait: Callable[[str], None] | None = None,
+        changes: ChangeLog | None = None,
     ) -> None:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         logging.getLogger("chromadb").setLevel(logging.ERROR)
@@ -77,6 +79,7 @@ class Store(ForeignCollections, BulkReads):
         self._http: Any = None
         self._version = -1
         self._cache: dict[str, Any] = {}
+        self.changes = changes if url else None  # server mode: text writes are logged
         if url:
             self._http = connect(url, os.environ.get("SEMSEARCH_CHROMA_TOKEN") or None)
         else:
@@ -195,7 +198,7 @@ class Store(ForeignCollections, BulkReads):
         try:
             return self.client.get_or_create_collection(
                 key,
-                configuration={"hnsw": HNSW, "embedding_function": ef},  # type: ignore[arg-type,typeddict-item]
+                configuration={"hnsw": hnsw_settings(), "embedding_function": ef},  # type: ignore[arg-type,typeddict-item]
                 metadata={
                     "semsearch:collection": collection,
                     "semsearch:space": space,
@@ -218,7 +221,29 @@ class Store(ForeignCollections, BulkReads):
                     self._wrote()
                     with contextlib.suppress(Exception):
                         self.client.delete_collection(col.name)
+            log = self.change_log(collection)
+            if log is not None:
+                self.client.delete_collection(log.name)
             self._cache.clear()
+
+    def change_log(self, collection: str) -> Any:
+        """Server mode: the collection's change log (:mod:`.changes`), if there is one."""
+        if self.changes is None:
+            return None
+        with self._hold(False):
+            log = self._try_get(log_name(collection))
+        return log if log is not None and self._belongs(log, collection) else None
+
+    def ident(self, collection: str, space: str) -> str | None:
+        """The Chroma id of a space (a new one when it is dropped and made again), asked of
+        the store anew: a handle kept since (another client dropped it) is replaced."""
+        with self._hold(False):
+            col = self._lookup(collection, space)
+            if col is None:
+                self._cache.pop(self.name(collection, space), None)
+                return None
+            self._cache[self.name(collection, space)] = col
+            return str(col.id)
 
     # rows ----------------------------------------------------------------------------------
     def upsert(
@@ -247,6 +272,8 @@ class Store(ForeignCollections, BulkReads):
                     documents=docs if any(d is not None for d in docs) else None,
                     uris=some_uris if any(u is not None for u in some_uris) else None,
                 )
+            if space == "text" and self.changes is not None:
+                self.changes.record(self.client, collection, ids)
 
     def delete(self, collection: str, space: str, ids: Sequence[str]) -> None:
         ids = list(ids)
@@ -259,6 +286,8 @@ class Store(ForeignCollections, BulkReads):
             self._wrote()
             for i in range(0, len(ids), self.max_batch):
                 col.delete(ids=ids[i : i + self.max_batch])
+            if space == "text" and self.changes is not None:
+                self.changes.record(self.client, collection, ids)
 
     def vectors(self, collection: str, space: str, ids: Sequence[str],
                 where: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
@@ -328,10 +357,11 @@ class Store(ForeignCollections, BulkReads):
 
     def query(
         self, collection: str, space: str, vector: np.ndarray, n: int,
-        where: dict[str, Any] | None, total: int | None = None,
+        where: dict[str, Any] | None, total: int | None = None, documents: bool = True,
     ) -> list[Match]:
-        """The ``n`` rows nearest ``vector`` that pass ``where``, with metadata and document
-        (``total``: the space's row count, when the caller already knows it)."""
+        """The ``n`` rows nearest ``vector`` that pass ``where``, with metadata and (unless
+        ``documents`` is false) document; ``total``: the space's row count, when the caller
+        already knows it."""
         with self._hold(False):
             col = self._col(collection, space)
             if col is None:
@@ -346,7 +376,8 @@ class Store(ForeignCollections, BulkReads):
                 query_embeddings=[np.asarray(vector, dtype=np.float32)],
                 n_results=min(n, count),
                 where=where or None,
-                include=["distances", "metadatas", "documents"] + (["uris"] if external else []),
+                include=["distances", "metadatas"] + (["documents"] if documents or external
+                                                      else []) + (["uris"] if external else []),
             )
         docs = (res.get("documents") or [[None] * len(res["ids"][0])])[0]
         matches = [

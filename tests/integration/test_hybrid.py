@@ -187,3 +187,33 @@ def test_cli_mode_option(lib: Library, tmp_path: Path):
     assert bad.exit_code == 2  # a usage error
     assert bad.stderr == ("error: invalid value for '--mode': 'fuzzy' is not one of dense, "
                           "lexical, hybrid\n")
+
+
+def test_documents_are_read_for_the_final_hits_only(lib: Library, tmp_path: Path,
+                                                    monkeypatch):
+    """No over-fetching: the nearest chunks come back as ids, distances and metadata; the
+    documents read are those of the hits returned (dense and hybrid alike)."""
+    from semsearch.storage.vectors import Store
+
+    col = lib.collection("hy", clip_model="none")
+    col.ingest([corpus(tmp_path / "docs")])
+    read: list[str] = []
+    asked: list[bool] = []
+    fetch, query = Store.fetch, Store.query
+
+    def counting_fetch(self, collection, space, ids, where=None, embeddings=False):
+        read.extend(ids)
+        return fetch(self, collection, space, ids, where, embeddings)
+
+    def counting_query(self, *args, documents=True, **kwargs):
+        asked.append(documents)
+        return query(self, *args, documents=documents, **kwargs)
+
+    monkeypatch.setattr(Store, "fetch", counting_fetch)
+    monkeypatch.setattr(Store, "query", counting_query)
+    for mode in ("dense", "hybrid"):
+        read.clear()
+        hits = col.search("zebra stripes on the savanna", type="text", mode=mode, k=2)
+        assert len(hits) == 2 and all(h.text for h in hits)
+        assert sorted(read) == sorted(f"{h.id}#{h.metadata['chunk']}" for h in hits), mode
+    assert asked and not any(asked)

@@ -418,3 +418,47 @@ def test_serve_elsewhere_than_loopback_needs_a_token_and_checks_it(tmp_path: Pat
             assert client.collection("guarded").search("note", k=1, mode="dense")
     finally:
         terminate(proc)
+
+
+def test_the_lexical_index_follows_other_clients_through_the_change_log(server: str,
+                                                                         tmp_path: Path) -> None:
+    """Two clients (two homes) on one server: what one writes or removes, the other finds (or
+    no longer finds) lexically, reading only the chunks that changed, never the corpus."""
+    src = tmp_path / "src"
+    for name, text in SHORT_TEXTS.items():
+        write(src / name, text)
+    with Library(tmp_path / "a", chroma_url=server) as a, \
+            Library(tmp_path / "b", chroma_url=server) as b:
+        writer = a.collection("logged", clip_model="none")
+        writer.ingest([src])
+        reader = b.collection("logged")
+
+        def lexical(text: str) -> list[str]:
+            return [h.id for h in reader.search(text, type="text", mode="lexical", k=3)]
+
+        assert lexical("pasta garlic") == [str(src / "pasta.txt")]
+        assert b.data.changes.chunks_read == len(SHORT_TEXTS)  # its first sync: everything
+        write(src / "zebra.txt", "Zebra stripes confuse biting flies on the savanna.")
+        writer.ingest([src])
+        assert lexical("zebra stripes") == [str(src / "zebra.txt")]
+        assert b.data.changes.chunks_read == len(SHORT_TEXTS) + 1  # only the new chunk
+        (src / "pasta.txt").unlink()
+        writer.ingest([src])
+        assert lexical("pasta garlic") == []
+        assert b.data.changes.chunks_read == len(SHORT_TEXTS) + 2  # only the removed one
+        assert lexical("zebra stripes") == [str(src / "zebra.txt")]
+        assert b.data.changes.chunks_read == len(SHORT_TEXTS) + 2  # nothing new: nothing read
+        # and the other way round: the reader writes, the writer finds it
+        write(tmp_path / "more" / "kiln.txt", "A kiln fires clay pots until the glaze melts.")
+        reader.ingest([tmp_path / "more"])
+        assert [h.id for h in writer.search("kiln glaze", type="text", mode="lexical")] == [
+            str(tmp_path / "more" / "kiln.txt")]
+        # its first sync reads every chunk: the six, less pasta, plus zebra and kiln
+        assert a.data.changes.chunks_read == len(SHORT_TEXTS) + 1
+        assert lexical("kiln glaze") == [str(tmp_path / "more" / "kiln.txt")]  # its own
+        # a collection dropped and made anew is read anew
+        b.remove("logged")
+        b.collection("logged", clip_model="none").ingest([tmp_path / "more"])
+        assert [h.id for h in writer.search("zebra", type="text", mode="lexical")] == []
+        assert [h.id for h in writer.search("kiln glaze", type="text", mode="lexical")] == [
+            str(tmp_path / "more" / "kiln.txt")]

@@ -129,3 +129,16 @@ def test_fusion_counts_a_chance_word_for_nothing_and_a_whole_match_fully() -> No
     assert fused["code"].score == pytest.approx(0.10 + LEXICAL_BONUS)
     assert fused["right"].score == pytest.approx(0.55)
     assert 0 < LEXICAL_THRESHOLD < 1
+
+
+def test_hnsw_settings_come_from_the_environment(monkeypatch):
+    from semsearch.errors import ConfigError
+    from semsearch.storage.hnsw import HNSW, hnsw_settings
+
+    assert hnsw_settings() == HNSW
+    monkeypatch.setenv("SEMSEARCH_HNSW_EF_SEARCH", "64")
+    monkeypatch.setenv("SEMSEARCH_HNSW_M", "24")
+    assert hnsw_settings() == {**HNSW, "ef_search": 64, "max_neighbors": 24}
+    monkeypatch.setenv("SEMSEARCH_HNSW_M", "lots")
+    with pytest.raises(ConfigError, match="SEMSEARCH_HNSW_M='lots': expected a whole number"):
+        hnsw_settings()
