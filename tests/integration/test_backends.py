@@ -173,6 +173,11 @@ def test_runtime_options_on_the_command_line(tmp_path: Path) -> None:
     bad = run_cli("--home", home, "--backend", "tensorflow", "search", "dogs", code=1)
     assert bad.stderr == ("error: --backend must be one of auto, torch, onnx, openvino, "
                           "not 'tensorflow'\n")
+    info = json.loads(run_cli("--home", home, "--backend", "onnx", "--precision", "int8",
+                              "info", "--json").stdout)
+    assert info["runtimes"] == {"text": "onnx-int8 (cpu)"}
+    assert "runtime:     text torch-fp32 (cpu)\n" in run_cli(
+        "--home", home, "--backend", "torch", "info").stdout
     for backend in ("torch", "onnx", "openvino"):
         out = run_cli("--home", home, "--backend", backend, "search", "puppies at the sea",
                       "--json")
