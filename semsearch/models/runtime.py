@@ -95,6 +95,19 @@ def detect_device() -> str:
     return "cpu"
 
 
+def _available(device: str) -> bool:
+    if not _gpu_driver_present():
+        return False
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return False
+    if device == "cuda":
+        return bool(torch.cuda.is_available())
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
 def installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
@@ -105,6 +118,9 @@ def choose(choice: RuntimeChoice, model_id: str, *, int8_measured: bool | None =
     makes ``auto`` fall back to torch and an explicit ONNX/OpenVINO request an error;
     ``prefer_torch`` makes ``auto`` keep torch (where ONNX was not measured to win)."""
     device = detect_device() if choice.device == "auto" else choice.device
+    if choice.device in ("cuda", "mps") and not _available(choice.device):
+        raise ConfigError(f"--device {choice.device}: no such device here; use --device auto "
+                          "or cpu")
     backend = choice.backend
     if backend == "auto":
         backend = "onnx" if (device == "cpu" and onnx_capable and not prefer_torch

@@ -173,6 +173,10 @@ def test_runtime_options_on_the_command_line(tmp_path: Path) -> None:
     bad = run_cli("--home", home, "--backend", "tensorflow", "search", "dogs", code=1)
     assert bad.stderr == ("error: --backend must be one of auto, torch, onnx, openvino, "
                           "not 'tensorflow'\n")
+    if not Path("/proc/driver/nvidia/version").exists():  # no GPU here: one clear line
+        bad = run_cli("--home", home, "--device", "cuda", "search", "dogs", code=1)
+        assert bad.stderr == ("error: --device cuda: no such device here; use --device auto "
+                              "or cpu\n")
     info = json.loads(run_cli("--home", home, "--backend", "onnx", "--precision", "int8",
                               "info", "--json").stdout)
     assert info["runtimes"] == {"text": "onnx-int8 (cpu)"}
