@@ -39,3 +39,7 @@ class CatalogError(SemsearchError):
 
 class MissingExtra(ConfigError):
     """An optional package a feature needs is not installed (the message says which extra)."""
+
+    @staticmethod
+    def hint() -> str:
+        return "pip install 'semsearch[map]'"

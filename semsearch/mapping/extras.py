@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import MissingExtra
 
-HINT = "pip install 'semsearch[map]'"
+HINT = MissingExtra.hint()
 
 
 def need(module: str, package: str | None = None) -> Any:

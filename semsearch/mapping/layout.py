@@ -10,7 +10,6 @@ exactly (its projection)."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,8 @@ PLACE_K = 10
 #: below this many items UMAP and t-SNE have too few neighbours to mean anything: PCA is used
 FEW = 8
 SEED = 42
+#: UMAP and t-SNE lay out at most this many items; the others are placed among them
+LANDMARKS = 10_000
 
 
 @dataclass
@@ -56,12 +57,25 @@ def _scaled(coords: np.ndarray) -> np.ndarray:
     return np.asarray(coords * (10.0 / spread) if spread > 0 else coords, dtype=np.float32)
 
 
-def project(reduced: np.ndarray, method: str,
-            tick: Callable[[str], None] | None = None) -> np.ndarray:
-    """2-D coordinates of PCA-reduced vectors by ``method`` (umap, tsne or pca)."""
+def project(reduced: np.ndarray, method: str, vectors: np.ndarray | None = None,
+            landmarks: int = LANDMARKS) -> np.ndarray:
+    """2-D coordinates of PCA-reduced vectors by ``method`` (umap, tsne or pca).
+
+    UMAP and t-SNE lay out at most ``landmarks`` items (a random sample); the others are
+    placed among them by :func:`place` on their unit ``vectors`` (what keeps a 100,000-item
+    map within two minutes on two cores; see ``scripts/bench_map.py`` for what it costs in
+    trustworthiness)."""
     n = len(reduced)
     if n == 0:
         return np.zeros((0, 2), np.float32)
+    if method != "pca" and n > landmarks and vectors is not None:
+        rng = np.random.default_rng(SEED)
+        sample = np.sort(rng.choice(n, landmarks, replace=False))
+        rest = np.setdiff1d(np.arange(n), sample)
+        coords = np.zeros((n, 2), np.float32)
+        coords[sample] = project(reduced[sample], method)
+        coords[rest] = place(vectors[rest], vectors[sample], coords[sample])
+        return coords
     if method == "pca" or n < FEW:
         out = np.zeros((n, 2), np.float32)
         out[:, : min(2, reduced.shape[1])] = reduced[:, :2]
