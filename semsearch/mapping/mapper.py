@@ -100,7 +100,7 @@ class Mapper:
         path = cache.cache_path(self.data.home, self.name, space, request.method, where)
         coords, basis, how = self._layout(items, request, path)
         self._tick("clusters", 0, 1)
-        found = find_clusters(basis.reduce(items.vectors))
+        found = find_clusters(basis.reduce(items.vectors), items.vectors)
         self._tick("labels", 0, 1)
         clusters = self._clusters(items, coords, found.labels, found.count)
         names = {c.id: c.label for c in clusters}

@@ -85,6 +85,18 @@ def test_a_large_collection_is_clustered_on_a_sample_and_the_rest_follow() -> No
     assert agreement(found.labels, truth) > 0.9
 
 
+def test_items_far_from_every_topic_stay_out_and_the_rest_join_by_vote() -> None:
+    items, truth, _ = corpus()
+    rng = np.random.default_rng(9)
+    stray = rng.normal(size=(6, DIM)).astype(np.float32)  # directions no topic is near
+    vectors = np.vstack([items.vectors, stray / np.linalg.norm(stray, axis=1, keepdims=True)])
+    found = find_clusters(fit_basis(vectors).reduce(vectors), vectors)
+    assert found.count == len(TOPICS)
+    assert (found.labels[: len(truth)] != NOISE).all()  # every topic item is in a cluster
+    assert (found.labels[len(truth):] == NOISE).all()
+    assert agreement(found.labels[: len(truth)], truth) > 0.95
+
+
 @pytest.mark.parametrize("method", ["pca", "tsne"])  # umap: tests/integration/test_map.py
 def test_every_method_keeps_topics_apart_and_places_a_query_among_its_topic(method: str
                                                                             ) -> None:
