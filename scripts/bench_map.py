@@ -52,9 +52,9 @@ def one(n: int, method: str) -> dict[str, float]:
     start = time.perf_counter()
     basis = fit_basis(x)
     reduced = basis.reduce(x)
-    coords = project(reduced, method, x)
+    coords = project(reduced, method)
     laid = time.perf_counter()
-    found = find_clusters(reduced)
+    found = find_clusters(reduced, x)
     done = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     pick = np.random.default_rng(1).choice(n, min(TRUST_SAMPLE, n), replace=False)

@@ -26,7 +26,7 @@ import numpy as np
 
 from .extras import need
 from .items import Items
-from .layout import knn_graph, neighbours, umap_module
+from .layout import epochs, knn_graph, neighbours, umap_module
 from .points import NOISE
 
 #: HDBSCAN runs on at most this many items; the others join by a kNN vote
@@ -73,7 +73,8 @@ def cluster_space(reduced: np.ndarray, seed: int = 42) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = umap.UMAP(n_components=DIMS, n_neighbors=k, min_dist=0.0, random_state=seed,
-                          init="spectral", precomputed_knn=knn_graph(reduced, k))
+                          n_epochs=epochs(n), low_memory=True, init="spectral",
+                          precomputed_knn=knn_graph(reduced, k))
         return np.asarray(model.fit_transform(reduced), dtype=np.float32)
 
 

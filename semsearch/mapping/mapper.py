@@ -141,7 +141,7 @@ class Mapper:
                 return coords, basis, f"cached, {fresh} placed" if fresh else "cached"
         self._tick("layout", 0, len(items))
         basis = fit_basis(items.vectors)
-        coords = project(basis.reduce(items.vectors), request.method, items.vectors)
+        coords = project(basis.reduce(items.vectors), request.method)
         cache.save(path, cache.Layout(items.ids, coords, sums, basis.mean, basis.components))
         return coords, basis, "computed"
 
