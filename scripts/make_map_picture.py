@@ -2,11 +2,13 @@
 """The README's map picture: a map of real documents, made the way ``semsearch map`` makes it.
 
     python scripts/make_map_picture.py [--corpus ../shared/data/scifact/corpus.jsonl]
-                                       [--n 500] [--out docs/map.png]
+                                       [--n 500] [--out docs/map.png] [--home DIR]
 
 Ingests the first N SciFact abstracts (BEIR's SciFact corpus: title and abstract of
 biomedical papers) into a temporary collection with the packaged MiniLM text model, maps
 the text space with the default method (UMAP), places two queries, and writes the PNG.
+With ``--home DIR`` the collection is kept there, so a second run only draws (the ingest
+finds nothing new and the layout is cached).
 """
 
 from __future__ import annotations
@@ -30,20 +32,24 @@ def main() -> None:
                     default=ROOT.parent / "shared" / "data" / "scifact" / "corpus.jsonl")
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "map.png")
+    ap.add_argument("--home", type=Path, help="keep the collection here (default: a "
+                    "temporary folder)")
     args = ap.parse_args()
 
     from semsearch import Library
     from semsearch.mapping.picture import write_png
 
     with tempfile.TemporaryDirectory() as tmp:
-        records = Path(tmp) / "scifact.jsonl"
+        base = args.home or Path(tmp)
+        base.mkdir(parents=True, exist_ok=True)
+        records = base / "scifact.jsonl"
         with open(args.corpus, encoding="utf-8") as src, open(records, "w") as out:
             for n, line in enumerate(src):
                 if n >= args.n:
                     break
                 out.write(json.dumps(json.loads(line)) + "\n")
         start = time.perf_counter()
-        with Library(Path(tmp) / "home") as lib:
+        with Library(base / "home") as lib:
             col = lib.collection("scifact", clip_model="none")
             col.ingest([records], id_field="_id", text_fields=["title", "text"])
             ingested = time.perf_counter()

@@ -163,3 +163,14 @@ def test_colour_groups_by_cluster_modality_and_field() -> None:
                                                           ("no cluster", 2)]
     m.color_by = "modality"
     assert [(g.name, len(g.points)) for g in groups(m)] == [("image", 4), ("text", 2)]
+
+
+def test_numba_keeps_its_compiled_code_under_the_semsearch_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from semsearch.mapping.layout import numba_cache
+
+    monkeypatch.setenv("SEMSEARCH_CACHE", str(tmp_path / "c"))
+    assert numba_cache() == tmp_path / "c" / "numba"
+    monkeypatch.delenv("SEMSEARCH_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert numba_cache() == tmp_path / "x" / "semsearch" / "numba"
