@@ -146,22 +146,32 @@ def _nearest(vectors: np.ndarray, points: np.ndarray, sample: np.ndarray, k: int
 
 def ctfidf_terms(items: Items, labels: np.ndarray, count: int, k: int = TERMS
                  ) -> list[list[str]]:
-    """Each cluster's ``k`` most distinctive words by c-TF-IDF (empty: no texts)."""
+    """Each cluster's ``k`` most distinctive words by c-TF-IDF (empty: no texts), the
+    weight times ``log(1 + clusters / clusters with the word)``: a word most clusters use
+    ("cells" in biomedical abstracts) names none of them."""
     per: list[Counter[int]] = [Counter() for _ in range(count)]
+    docs: list[Counter[int]] = [Counter() for _ in range(count)]  # items with the word
+    members = Counter(int(c) for c in labels if c != NOISE)
     for words, c in zip(items.words, labels, strict=True):
         if c != NOISE and words:
             per[int(c)].update(words)
+            docs[int(c)].update(set(words))
     everywhere: Counter[int] = Counter()
+    spread: Counter[int] = Counter()  # in how many clusters a word is
     for counts in per:
         everywhere.update(counts)
+        spread.update(counts.keys())
     sizes = [sum(c.values()) for c in per]
     mean = sum(sizes) / max(1, sum(1 for s in sizes if s))
     vocab = items.vocabulary
     out: list[list[str]] = []
-    for counts, size in zip(per, sizes, strict=True):
+    for c, (counts, size) in enumerate(zip(per, sizes, strict=True)):
+        # a word of one item only (a gene id, an acronym) does not name a group
+        least = min(2, members[c])
         scored = sorted(
-            ((tf / size) * math.log(1.0 + mean / everywhere[t]), vocab.word(t))
-            for t, tf in counts.items() if tf > 1 or size < 50
+            ((tf / size) * math.log(1.0 + mean / everywhere[t])
+             * math.log(1.0 + count / spread[t]), vocab.word(t))
+            for t, tf in counts.items() if docs[c][t] >= least and (tf > 1 or size < 50)
         )
         names: list[str] = []
         for _, word in reversed(scored):
