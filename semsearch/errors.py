@@ -35,3 +35,11 @@ class BadInput(SemsearchError):
 
 class CatalogError(SemsearchError):
     """The catalog database cannot be opened or used."""
+
+
+class MissingExtra(ConfigError):
+    """An optional package a feature needs is not installed (the message says which extra)."""
+
+    @staticmethod
+    def hint() -> str:
+        return "pip install 'semsearch[map]'"

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import collections, ingest, items, profile, search, tui  # noqa: F401 - register commands
+from . import collections, ingest, items, maps, profile, search, tui  # noqa: F401 - register commands
 from .app import app, plain_help
 from .options import (
     BackendOpt,
@@ -67,7 +67,8 @@ plain_help(app)
 
 
 #: commands that never write to the vector store: they may skip interpreter teardown
-FAST_EXIT = {"search", "similar", "recommend", "info", "collections", "profile", "show"}
+FAST_EXIT = {"search", "similar", "recommend", "info", "collections", "profile", "show",
+             "map"}
 #: global options that take a value (skipped when looking for the command's name)
 _VALUED = {"--home", "--chroma-url", "--token", "--text-model", "--clip-model",
            "--clip-pretrained", "--backend", "--precision", "--device"}

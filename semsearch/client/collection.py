@@ -17,6 +17,7 @@ from ..sources import ReadOptions
 from ..types import CollectionInfo, IngestSummary, ModelSpec, ProgressEvent, Results, ResultType
 
 if TYPE_CHECKING:
+    from ..mapping.points import Map
     from .library import Library
     from .profiles import Profile
 
@@ -211,6 +212,28 @@ class Collection:
         from .profiles import Profile
 
         return Profile(self.lib, self.name, name)
+
+    # map -------------------------------------------------------------------------------------
+    def map(
+        self, *, space: str | None = None, method: str = "umap", where: Where = None,
+        type: ResultType = "any", queries: Sequence[str] = (),
+        images: Sequence[str | os.PathLike[str]] = (), color_by: str = "cluster",
+        refresh: bool = False, hits: int = 10,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> Map:
+        """A 2-D map of the items (:mod:`semsearch.mapping`): coordinates, clusters and their
+        labels, and ``queries`` (texts) and ``images`` (paths) placed on it with their
+        ``hits`` nearest items. ``space``: text or clip (default: clip when the collection
+        holds images, else text). ``method``: umap, tsne or pca. The layout is cached with
+        the collection; new items are placed into it; ``refresh`` makes it anew. Needs the
+        ``map`` extra (``pip install 'semsearch[map]'``)."""
+        from ..mapping.mapper import Mapper, MapRequest
+
+        self._require()
+        request = MapRequest(space, method, where, type, list(queries),
+                             [os.fspath(i) for i in images], color_by, refresh, hits)
+        return Mapper(self.lib.data, self.lib.models, self.name, self.models,
+                      on_progress).run(request)
 
     # lexical index ---------------------------------------------------------------------------
     def rebuild_lexical(self) -> int:

@@ -175,6 +175,9 @@ class Library:
             self.store.drop(name)
             self.catalog.drop_collection(name)
             self.data.forget_lexical(name)
+        from ..mapping.cache import forget
+
+        forget(self.home, name)
 
     def profile(self, name: str, collection: str = DEFAULT_COLLECTION) -> Profile:
         """A named, persistent set of liked and disliked items of a collection (its taste);

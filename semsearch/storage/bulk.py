@@ -54,8 +54,10 @@ class BulkReads:
             offset += len(got["ids"])
 
     def scan(self, collection: str, space: str, page: int = 5000,
-             ids: Sequence[str] | None = None) -> Iterator[Rows]:
-        """Every row of one space (or of ``ids``), a page at a time, with everything stored."""
+             ids: Sequence[str] | None = None,
+             where: dict[str, Any] | None = None) -> Iterator[Rows]:
+        """Every row of one space (or of ``ids``) that passes ``where``, a page at a time,
+        with everything stored."""
         offset = 0
         wanted = list(ids) if ids is not None else None
         while True:
@@ -63,12 +65,16 @@ class BulkReads:
                 col = self._col(collection, space)
                 if col is None:
                     return
+                if where and is_external(col):
+                    where = _without_modality(where)
                 include = ["metadatas", "documents", "embeddings"]
                 if wanted is not None:
-                    got = col.get(ids=wanted[offset: offset + page], include=include)
+                    got = col.get(ids=wanted[offset: offset + page], where=where or None,
+                                  include=include)
                     done = offset + page >= len(wanted)
                 else:
-                    got = col.get(include=include, limit=page, offset=offset)
+                    got = col.get(where=where or None, include=include, limit=page,
+                                  offset=offset)
                     done = not got["ids"]
             if got["ids"]:
                 n = len(got["ids"])

@@ -241,3 +241,10 @@ class LexicalIndex:
             if len(out) >= n:
                 break
         return out[:n]
+
+
+def word_stems(text: str) -> list[tuple[str, str]]:
+    """The words of a text as the index sees them, lowercased, each with its Porter stem;
+    stop words and single characters dropped (for cluster labels)."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    return list(zip(words, _stem(words), strict=True))

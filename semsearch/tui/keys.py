@@ -48,6 +48,8 @@ COMMANDS: tuple[Key, ...] = (
         where="main"),
     Key("d", "d", "Density", "List rows with large thumbnails (comfortable) or small ones "
         "(compact)", "toggle_density", where="main", footer=False),
+    Key("M", "M", "Map", "The collection's map: named clusters, hits ringed; enter lists a "
+        "cluster", "map", where="main", footer=False),
     Key("c", "c", "Collection", "Switch collection", "switch_collection", where="main"),
     Key("i", "i", "Ingest", "Ingest a file or folder, with a progress bar", "ingest",
         where="main"),

@@ -1045,3 +1045,58 @@ def test_snapshot_ingest_progress(snap_compare: Any, tlib: Library, base: Path) 
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+# the map (M) ----------------------------------------------------------------------------------
+async def map_made(pilot: Pilot[None]) -> Any:
+    from semsearch.tui.screens.mapview import MapScreen
+
+    for _ in range(600):
+        screen = pilot.app.screen
+        if isinstance(screen, MapScreen) and screen.map is not None:
+            await pilot.pause(0.1)
+            return screen
+        await pilot.pause(0.05)
+    raise AssertionError("the map was not made")
+
+
+def test_map_screen_names_the_clusters_and_lists_a_clusters_items(
+        tlib: Library, base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import OptionList
+
+    from semsearch.tui.screens.mapview import MapScreen, cluster_hits
+
+    monkeypatch.setattr(MapScreen, "METHOD", "pca")  # no JIT compilation in the test
+    app = make(tlib, base)
+    expected = tlib.collection("tui").map(method="pca", queries=["dogs on the beach"])
+
+    async def body(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await type_query(pilot, "dogs on the beach")
+        shown = ids(app.search_screen.results.hits)
+        assert shown
+        await pilot.press("M")
+        screen = await map_made(pilot)
+        m = screen.map
+        assert [p.id for p in m.points] == [p.id for p in expected.points]
+        assert [c.label for c in m.clusters] == [c.label for c in expected.clusters]
+        assert screen.hits == set(shown)  # the search screen's hits are ringed
+        assert [q.query for q in m.queries] == ["dogs on the beach"]
+        options = screen.query_one("#map-clusters", OptionList)
+        labels = [str(options.get_option_at_index(i).prompt)
+                  for i in range(options.option_count)]
+        assert labels[: len(m.clusters)] == [f"{c.label}  ({c.size})" for c in m.clusters]
+        state = str(screen.query_one("#map-state", Static).render())
+        assert state.startswith(f"{len(m.points)} items · {len(m.clusters)} clusters · pca")
+        assert m.clusters, "the corpus forms at least one cluster"
+        await pilot.press("enter")  # the first cluster's items, as results
+        await pilot.pause(0.2)
+        assert app.screen is app.search_screen
+        assert ids(app.search_screen.results.hits) == ids(cluster_hits(m, m.clusters[0].id))
+        assert f"cluster {m.clusters[0].label}" in str(app.search_screen.results.border_title)
+        await pilot.press("M")
+        await map_made(pilot)
+        await pilot.press("escape")  # back, the list kept
+        assert app.screen is app.search_screen
+
+    run(app, body)

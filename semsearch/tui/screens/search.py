@@ -297,5 +297,12 @@ class SearchScreen(Screen[None]):
         self.app.push_screen(CollectionScreen(self.lib, self.collection_name),
                              self.loader.switch_to)
 
+    def action_map(self) -> None:
+        """``M``: the map of the collection, with the query's hits ringed; a cluster picked
+        there comes back as the results."""
+        from .mapview import open_map
+
+        open_map(self)
+
     def action_ingest(self) -> None:
         self.ingester.open_dialog()
