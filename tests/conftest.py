@@ -47,10 +47,10 @@ def lib(home: Path) -> Iterator[Library]:
 
 @pytest.fixture
 def reference_lib(home: Path) -> Iterator[Library]:
-    """A library whose models run on torch fp32, the reference. The default CPU runtime (ONNX
-    int8) scales activations per batch, so a text's vector moves by about 1e-2 with the other
-    texts of its batch: checks against vectors computed again elsewhere need the reference
-    (int8 has its own agreement tests in test_backends.py)."""
+    """A library whose models run on torch fp32, the reference, for checks against vectors
+    computed again elsewhere (brute-force rankings). The default CPU runtime, ONNX fp32, agrees
+    with it to 1e-6; int8 (``SEMSEARCH_PRECISION=int8``) scales activations per batch, so its
+    vectors move by about 1e-2 with their batch (test_backends.py checks every runtime)."""
     from helpers import REFERENCE
 
     library = Library(home, models=REFERENCE)

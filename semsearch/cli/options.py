@@ -63,12 +63,13 @@ HomeOpt = Annotated[str | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 BackendOpt = Annotated[str | None, typer.Option(
     "--backend", metavar="auto|torch|onnx|openvino",
-    help="How models run: auto (ONNX on the CPU, torch on a GPU), torch, onnx or openvino. "
+    help="How models run: auto (ONNX Runtime on a CPU, torch on a GPU), torch, onnx or "
+         "openvino. "
          "ONNX files are exported once from your weights and cached.")]
 PrecisionOpt = Annotated[str | None, typer.Option(
     "--precision", metavar="auto|fp32|int8",
-    help="auto: int8 on the CPU for models whose int8 agreement is measured (MiniLM), "
-         "else fp32.")]
+    help="auto is fp32. int8 (ONNX/OpenVINO only) is faster on a CPU, with vectors that "
+         "agree to 0.99 cosine.")]
 DeviceOpt = Annotated[str | None, typer.Option(
     "--device", metavar="auto|cpu|cuda|mps",
     help="auto: CUDA, then Apple MPS, then the CPU.")]

@@ -91,9 +91,10 @@ class Session:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads()
         opts.inter_op_num_threads = 1
-        # idle threads sleep instead of spinning: other work (readers, other processes)
-        # keeps its cores; measured no slower on 2 cores
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # threads spin briefly between operators (ONNX Runtime's default; SEMSEARCH_ORT_SPIN=0
+        # makes them sleep, for machines shared with other work)
+        opts.add_session_config_entry("session.intra_op.allow_spinning",
+                                      os.environ.get("SEMSEARCH_ORT_SPIN", "1"))
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         providers = ["CPUExecutionProvider"]
         if device == "cuda":

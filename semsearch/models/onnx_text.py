@@ -15,8 +15,9 @@ from .base import normalize
 from .inference import Session, export_dir, fingerprint, model_file, read_meta
 from .runtime import Runtime
 
-#: padded tokens per batch: 64 short texts, or 32 chunks of 256 tokens
+#: padded tokens per batch (32 chunks of 256 tokens), and at most MAX_ROWS texts
 TOKEN_BUDGET = 8192
+MAX_ROWS = 64
 
 
 class ExportUnsupported(ModelUnavailable):
@@ -77,7 +78,8 @@ class OnnxText:
             end = start
             while end < len(order):  # grow while the padded batch stays within budget
                 w = max(width, len(encodings[order[end]].ids))
-                if (end - start + 1) * w > TOKEN_BUDGET and end > start:
+                if ((end - start + 1) * w > TOKEN_BUDGET or end - start >= MAX_ROWS) \
+                        and end > start:
                     break
                 width, end = w, end + 1
             batch = order[start:end]

@@ -160,7 +160,7 @@ class OpenClipEmbedder(Embedder):
             if cfg.get("quick_gelu"):
                 kwargs["force_quick_gelu"] = True
         self.runtime = choose(runtime or RuntimeChoice.from_env(), self.model_id,
-                              int8_measured=False, prefer_torch=True)
+                              prefer_torch=True)
         self._model: Any = None
         self._onnx: OnnxClip | None = None
 

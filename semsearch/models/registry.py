@@ -140,8 +140,7 @@ class ModelRegistry:
         if spec.text_backend == TEXT_BACKEND:
             out["text"] = choose(self.runtime, spec.text_model).label
         if spec.clip_model and spec.clip_backend == CLIP_BACKEND:
-            out["clip"] = choose(self.runtime, spec.clip_model, int8_measured=False,
-                                 prefer_torch=True).label
+            out["clip"] = choose(self.runtime, spec.clip_model, prefer_torch=True).label
         return out
 
     def text(self, spec: ModelSpec) -> Embedder:

@@ -41,9 +41,9 @@ def text_model(backend: str, precision: str = "auto") -> SentenceTransformerEmbe
     return _built[key]
 
 
-def test_auto_on_the_cpu_is_onnx_int8_for_minilm() -> None:
+def test_auto_on_the_cpu_is_onnx_fp32() -> None:
     model = text_model("auto")
-    assert (model.runtime.backend, model.runtime.precision) == ("onnx", "int8")
+    assert (model.runtime.backend, model.runtime.precision) == ("onnx", "fp32")
     assert model.dim == text_model("torch").dim == 384
     assert model.max_tokens == text_model("torch").max_tokens
 

@@ -22,12 +22,13 @@ def machine(monkeypatch: pytest.MonkeyPatch):
 
 def test_auto_on_a_cpu(machine) -> None:
     machine("cpu")
-    assert choose(RuntimeChoice(), MINILM) == Runtime("onnx", "int8", "cpu")
-    # int8 only where its agreement was measured; CLIP keeps torch unless asked
-    assert choose(RuntimeChoice(), "someone/other-model") == Runtime("onnx", "fp32", "cpu")
-    assert choose(RuntimeChoice(), "ViT-B-32:laion2b", int8_measured=False,
-                  prefer_torch=True) == Runtime("torch", "fp32", "cpu")
-    assert choose(RuntimeChoice(backend="openvino"), MINILM) == Runtime("openvino", "int8", "cpu")
+    assert choose(RuntimeChoice(), MINILM) == Runtime("onnx", "fp32", "cpu")
+    # int8 only when asked for; CLIP keeps torch unless asked
+    assert choose(RuntimeChoice(precision="int8"), MINILM) == Runtime("onnx", "int8", "cpu")
+    assert choose(RuntimeChoice(), "ViT-B-32:laion2b", prefer_torch=True) == \
+        Runtime("torch", "fp32", "cpu")
+    assert choose(RuntimeChoice(backend="openvino", precision="int8"), MINILM) == \
+        Runtime("openvino", "int8", "cpu")
     machine("cpu", onnx=False)
     assert choose(RuntimeChoice(), MINILM) == Runtime("torch", "fp32", "cpu")
 
@@ -35,7 +36,7 @@ def test_auto_on_a_cpu(machine) -> None:
 def test_auto_on_a_gpu(machine) -> None:
     machine("cuda")
     assert choose(RuntimeChoice(), MINILM) == Runtime("torch", "fp32", "cuda")
-    assert choose(RuntimeChoice(device="cpu"), MINILM) == Runtime("onnx", "int8", "cpu")
+    assert choose(RuntimeChoice(device="cpu"), MINILM) == Runtime("onnx", "fp32", "cpu")
 
 
 @pytest.mark.parametrize(("choice", "message"), [
