@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ..models.base import Embedder
     from ..models.registry import ModelRegistry
     from ..storage.data_dir import DataDir
+    from ..storage.vectors import Store
 
 #: flush to the store after this many embeddings are waiting
 FLUSH_UNITS = 256
@@ -70,7 +71,6 @@ class Ingester(Removals):
         self.spec = spec
         self.name = name
         self.catalog = data.catalog
-        self.store = data.store
         self.options = options
         self.on_skip = on_skip or (lambda path, reason: None)
         self.progress = progress or (lambda event: None)
@@ -83,6 +83,11 @@ class Ingester(Removals):
         self._claimed: dict[str, str] = {}  # record id -> the file that holds it in this run
         self.gone: set[str] = set()
         self.kept: list[str] = []  # paths the walk could not read: not gone
+
+    @property
+    def store(self) -> Store:
+        """Opened on first use: a run with nothing to write never imports Chroma."""
+        return self.data.store
 
     # planning --------------------------------------------------------------------------------
     def run(
@@ -157,9 +162,10 @@ class Ingester(Removals):
         self.gone = set(gone)
         moved_from: set[str] = set()
         self._process(todo, known, gone_by_sha, moved_from)
-        with self.store.writing():
-            self._remove([p for p in gone if p not in moved_from])
-            self._remove(sorted(moved_from), count=False)
+        if gone:
+            with self.store.writing():
+                self._remove([p for p in gone if p not in moved_from])
+                self._remove(sorted(moved_from), count=False)
         self.summary.seconds = time.perf_counter() - started
         self.progress(ProgressEvent("done", len(todo), len(todo)))
         return self.summary

@@ -21,9 +21,12 @@ class Removals:
 
     name: str
     catalog: Catalog
-    store: Store
     lexical: LexicalIndex
     summary: IngestSummary
+
+    @property
+    def store(self) -> Store:  # the Ingester opens it on first use
+        raise NotImplementedError
 
     def _clean_pending(self) -> None:
         """Chunks written by a run that died before recording them: of items the catalog does
