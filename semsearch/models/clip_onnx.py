@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .inference import Session, export_dir, fingerprint, model_file, read_meta
+from .inference import Session, export_dir, exported, fingerprint, model_file
 from .runtime import Runtime
 
 PARTS = ("image", "text")
@@ -24,10 +24,8 @@ class OnnxClip:
                  build_torch: Callable[[], Any]) -> None:
         self.runtime = runtime
         self.folder = export_dir("clip", model_id, fingerprint(model_id, weights))
-        meta = read_meta(self.folder)
-        if meta is None or not all(model_file(self.folder, p, runtime.precision).is_file()
-                                   for p in PARTS):
-            meta = self._export(model_id, build_torch())
+        meta = exported(self.folder, PARTS, runtime.precision,
+                        lambda: self._export(model_id, build_torch()))
         self.meta = meta
         self.dim = int(meta["dim"])
         self.context = int(meta["context_length"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,16 @@ def model_file(folder: Path, part: str, precision: str) -> Path:
     return folder / f"{part}-{precision}.onnx"
 
 
+def exported(folder: Path, parts: Sequence[str], precision: str,
+             export: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The export's recorded facts (``meta.json``), after ``export()`` made it if any part at
+    ``precision`` is missing."""
+    meta = read_meta(folder)
+    if meta is None or not all(model_file(folder, p, precision).is_file() for p in parts):
+        meta = export()
+    return meta
+
+
 def read_meta(folder: Path) -> dict[str, Any] | None:
     try:
         meta: dict[str, Any] = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
@@ -69,7 +80,7 @@ def write_meta(folder: Path, meta: dict[str, Any]) -> None:
 
 
 def threads() -> int:
-    """Physical cores, as torch counts them (hyper-threads slow int8 matmuls down)."""
+    """One thread a core the OS reports, or ``SEMSEARCH_THREADS``."""
     n = os.cpu_count() or 1
     return max(1, int(os.environ.get("SEMSEARCH_THREADS", 0) or n))
 

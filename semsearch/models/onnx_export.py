@@ -37,9 +37,14 @@ def quantize(src: Path, dst: Path) -> None:
     except ImportError as e:
         raise ModelUnavailable(f"int8 needs onnxruntime's quantisation tools and the onnx "
                                f"package ({e}): pip install onnx") from e
-    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
-    quantize_dynamic(str(src), str(dst), per_channel=True, weight_type=QuantType.QInt8,
-                     op_types_to_quantize=["MatMul", "Gemm"])
+    root = logging.getLogger()  # the quantiser warns on the root logger; quiet while it runs
+    level = root.level
+    root.setLevel(max(level, logging.ERROR))
+    try:
+        quantize_dynamic(str(src), str(dst), per_channel=True, weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["MatMul", "Gemm"])
+    finally:
+        root.setLevel(level)
 
 
 def _export(module: Any, args: tuple[Any, ...], path: Path, inputs: list[str],

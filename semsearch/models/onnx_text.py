@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import ModelUnavailable
 from .base import normalize
-from .inference import Session, export_dir, fingerprint, model_file, read_meta
+from .inference import Session, export_dir, exported, fingerprint, model_file
 from .runtime import Runtime
 
 #: padded tokens per batch (32 chunks of 256 tokens), and at most MAX_ROWS texts
@@ -29,9 +29,8 @@ class OnnxText:
                  load_torch: Callable[[], Any]) -> None:
         self.runtime = runtime
         self.folder = export_dir("text", model_id, fingerprint(model_id, source))
-        meta = read_meta(self.folder)
-        if meta is None or not model_file(self.folder, "text", runtime.precision).is_file():
-            meta = self._export(model_id, load_torch())
+        meta = exported(self.folder, ["text"], runtime.precision,
+                        lambda: self._export(model_id, load_torch()))
         self.max_seq = int(meta["max_seq_length"])
         self.dim = int(meta["dim"])
         self.pad_id = int(meta["pad_id"])

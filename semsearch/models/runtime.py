@@ -80,18 +80,7 @@ def _gpu_driver_present() -> bool:
 
 def detect_device() -> str:
     """CUDA, then MPS, then CPU."""
-    if not _gpu_driver_present():
-        return "cpu"
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return "cpu"
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
+    return next((d for d in ("cuda", "mps") if _available(d)), "cpu")
 
 
 def _available(device: str) -> bool:
