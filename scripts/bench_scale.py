@@ -12,7 +12,7 @@ query p50/p95 in-process for dense, lexical and hybrid search, and filtered lexi
 hybrid searches (a filter matching 1% of the items) and a lexical search filtered to a single
 item; a cold query in a fresh process (import, open, search) with its peak RSS; and the size
 on disk. Ratios are against the smallest size. 1M items (``--sizes 10000,1000000``) takes
-about an hour of ingest at 300 items/s.
+about an hour of ingest on 2 cores.
 """
 
 from __future__ import annotations

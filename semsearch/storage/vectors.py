@@ -79,6 +79,7 @@ class Store(ForeignCollections, BulkReads):
         self._http: Any = None
         self._version = -1
         self._cache: dict[str, Any] = {}
+        self._primed: tuple[Any, set[str]] = (None, set())
         self.changes = changes if url else None  # server mode: text writes are logged
         if url:
             self._http = connect(url, os.environ.get("SEMSEARCH_CHROMA_TOKEN") or None)
@@ -179,6 +180,19 @@ class Store(ForeignCollections, BulkReads):
             self._cache[key] = col  # a miss is remembered until the next write
         return col
 
+    def _prime(self, col: Any) -> None:
+        """Before a client's first write to a collection: a read. Chroma 1.5 opens a
+        collection's vector-index reader on its first read; when that comes after writes
+        through the same client, its next write rebuilds what was not yet persisted, one
+        record at a time (8-13 s after writing 10,000 vectors, 264 s with a larger
+        ``sync_threshold``), where reading first costs only the index load it needs anyway."""
+        client = self.client
+        if self._primed[0] is not client:
+            self._primed = (client, set())
+        if col.name not in self._primed[1]:
+            col.count()
+            self._primed[1].add(col.name)
+
     def has(self, collection: str, space: str) -> bool:
         with self._hold(False):
             return self._col(collection, space) is not None
@@ -260,6 +274,7 @@ class Store(ForeignCollections, BulkReads):
         """Write rows into one space (created with ``models`` if it does not exist)."""
         with self._hold(True):
             col = self._col(collection, space, models)
+            self._prime(col)
             self._wrote()
             for i in range(0, len(ids), self.max_batch):
                 j = i + self.max_batch
@@ -283,6 +298,7 @@ class Store(ForeignCollections, BulkReads):
             col = self._col(collection, space)
             if col is None:
                 return
+            self._prime(col)
             self._wrote()
             for i in range(0, len(ids), self.max_batch):
                 col.delete(ids=ids[i : i + self.max_batch])
