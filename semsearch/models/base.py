@@ -39,6 +39,11 @@ class Embedder(ABC):
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         """Embed texts; rows are unit vectors."""
 
+    def prepare(self) -> None:
+        """Load what the first :meth:`embed_batch` needs, ahead of it (the registry may call
+        this from another thread while the process does other work; by default nothing)."""
+        return None
+
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """Character span of each token, used to chunk at the model's limit.
 

@@ -91,7 +91,7 @@ class Session:
     def __init__(self, path: Path, runtime: Runtime) -> None:
         self.path, self.runtime = path, runtime
         if runtime.backend == "openvino":
-            self._run = self._openvino(path)
+            self._run = self._openvino(path, runtime.precision)
         else:
             self._run = self._onnxruntime(path, runtime.device)
 
@@ -125,13 +125,16 @@ class Session:
         return run
 
     @staticmethod
-    def _openvino(path: Path) -> Any:
+    def _openvino(path: Path, precision: str) -> Any:
         import openvino as ov
 
         core = ov.Core()
         try:
-            compiled = core.compile_model(str(path), "CPU", {
-                "INFERENCE_NUM_THREADS": threads(), "PERFORMANCE_HINT": "LATENCY"})
+            config: dict[str, Any] = {"INFERENCE_NUM_THREADS": threads(),
+                                      "PERFORMANCE_HINT": "LATENCY"}
+            if precision == "fp32":  # else OpenVINO runs bf16 where the CPU has it
+                config["INFERENCE_PRECISION_HINT"] = "f32"
+            compiled = core.compile_model(str(path), "CPU", config)
         except Exception as e:
             raise ModelUnavailable(f"OpenVINO cannot load {path}: "
                                    f"{str(e).splitlines()[0][:200]}") from e

@@ -4,6 +4,7 @@ and the L2 normalisation, so its output is the model's sentence embedding."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class OnnxText:
         self._spans.no_truncation()
         self._session: Session | None = None  # made on first use: chunking needs only
         # the tokenizer (a renamed file is read and planned, its vectors reused)
+        self._session_lock = threading.Lock()
 
     def _export(self, model_id: str, st: Any) -> dict[str, Any]:
         from . import onnx_export
@@ -95,10 +97,11 @@ class OnnxText:
 
     @property
     def session(self) -> Session:
-        if self._session is None:
-            self._session = Session(model_file(self.folder, "text", self.runtime.precision),
-                                    self.runtime)
-        return self._session
+        with self._session_lock:  # a warm-up thread may be making it
+            if self._session is None:
+                self._session = Session(model_file(self.folder, "text",
+                                                   self.runtime.precision), self.runtime)
+            return self._session
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         enc = self._spans.encode(text, add_special_tokens=False)

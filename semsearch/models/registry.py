@@ -8,6 +8,7 @@ only when an embedder is built, and each (backend, model) is built once per proc
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import threading
@@ -145,6 +146,29 @@ class ModelRegistry:
 
     def text(self, spec: ModelSpec) -> Embedder:
         return self.embedder(spec.text_backend, spec.text_model)
+
+    def warm_text(self, spec: ModelSpec) -> None:
+        """Start loading the text model in a background thread, when that needs neither
+        torch nor an export (an exported ONNX/OpenVINO model): a query encodes its text while
+        the store opens (Chroma's import, 0.5 s) instead of after. Anything that goes wrong
+        there is left for the foreground to meet again and report."""
+        if spec.text_backend != TEXT_BACKEND or self.loaded(spec.text_backend, spec.text_model):
+            return
+        from .sentence_transformers import served_without_torch
+
+        if not served_without_torch(spec.text_model, self.runtime):
+            return
+        # what the loader imports besides its own modules, imported here first, so the two
+        # threads never import one module at once
+        import json  # noqa: F401
+
+        import numpy  # noqa: F401
+
+        def load() -> None:
+            with contextlib.suppress(Exception):  # the foreground loads it again, says why
+                self.text(spec).prepare()
+
+        threading.Thread(target=load, name="semsearch-warm-text", daemon=True).start()
 
     def clip(self, spec: ModelSpec, collection: str = "") -> Embedder:
         if spec.clip_model is None:

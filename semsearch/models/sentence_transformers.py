@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import ModelUnavailable
 from . import hub
 from .base import Embedder
+from .inference import export_dir, fingerprint, model_file, read_meta
 from .onnx_text import ExportUnsupported, OnnxText
 from .runtime import Runtime, RuntimeChoice, choose
 
@@ -74,6 +75,18 @@ def weights_source(model_id: str) -> Path | None:
     if local.is_dir():
         return local
     return _packaged_weights(model_id) or hub.cached_snapshot(model_id)
+
+
+def served_without_torch(model: str, choice: RuntimeChoice) -> bool:
+    """Whether ``model`` runs here from an export already made (ONNX Runtime or OpenVINO):
+    loading it then imports neither torch nor sentence-transformers."""
+    model_id = canonical_text_model(model)
+    runtime = choose(choice, model_id)
+    if runtime.backend == "torch":
+        return False
+    folder = export_dir("text", model_id, fingerprint(model_id, weights_source(model_id)))
+    return read_meta(folder) is not None and model_file(folder, "text",
+                                                         runtime.precision).is_file()
 
 
 def load_sentence_transformer(model_id: str, device: str = "cpu") -> Any:
@@ -168,6 +181,10 @@ class SentenceTransformerEmbedder(Embedder):
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def prepare(self) -> None:
+        if self._onnx is not None:
+            self._onnx.session  # noqa: B018 - made now, ahead of the first batch
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         if self._onnx is not None:

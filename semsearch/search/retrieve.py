@@ -19,6 +19,7 @@ from .request import Leg
 
 if TYPE_CHECKING:
     from ..storage.data_dir import DataDir
+    from ..storage.vectors import Store
 
 #: the first page of BM25 hits and the query's ceiling, read in a thread
 Ahead = Future[tuple[list[tuple[str, float]], float]]
@@ -42,8 +43,12 @@ def best_per_item(matches: list[Match]) -> list[Match]:
 class Retriever:
     def __init__(self, data: DataDir, name: str) -> None:
         self.data = data
-        self.store = data.store
         self.name = name
+
+    @property
+    def store(self) -> Store:
+        """Opened on first use (a query's text encoder warms up meanwhile)."""
+        return self.data.store
 
     def dense(self, space: str, vector: np.ndarray, k: int, where: dict[str, Any] | None,
               per_item: bool) -> list[Match]:

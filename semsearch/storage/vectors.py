@@ -181,11 +181,9 @@ class Store(ForeignCollections, BulkReads):
         return col
 
     def _prime(self, col: Any) -> None:
-        """Before a client's first write to a collection: a read. Chroma 1.5 opens a
-        collection's vector-index reader on its first read; when that comes after writes
-        through the same client, its next write rebuilds what was not yet persisted, one
-        record at a time (8-13 s after writing 10,000 vectors, 264 s with a larger
-        ``sync_threshold``), where reading first costs only the index load it needs anyway."""
+        """A client's first touch of a collection is a read: in Chroma 1.5, a first read
+        after writes makes the next write rebuild the unpersisted vectors (8-13 s after
+        writing 10,000, once per client); reading first costs only the index load."""
         client = self.client
         if self._primed[0] is not client:
             self._primed = (client, set())

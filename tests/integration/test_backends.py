@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from semsearch.models import open_clip as clip_module
 from semsearch.models import sentence_transformers as st_module
 from semsearch.models.inference import model_file, read_meta
 from semsearch.models.open_clip import OpenClipEmbedder
-from semsearch.models.registry import ModelRegistry
+from semsearch.models.registry import ModelRegistry, default_spec
 from semsearch.models.runtime import RuntimeChoice
 from semsearch.models.sentence_transformers import SentenceTransformerEmbedder
 
@@ -209,3 +210,28 @@ def test_an_onnx_text_query_imports_no_torch(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "a.txt" in out.stdout
     assert json.loads(out.stderr.strip().splitlines()[-1]) == []
+
+
+def test_a_text_query_loads_its_exported_model_while_the_store_opens() -> None:
+    text_model("onnx", "fp32")  # the export exists
+    spec = default_spec(clip_model="none")
+
+    def warming() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "semsearch-warm-text"]
+
+    torch_registry = ModelRegistry(RuntimeChoice(backend="torch", device="cpu"))
+    torch_registry.warm_text(spec)  # torch is never loaded in the background
+    assert not warming() and not torch_registry.loaded(spec.text_backend, spec.text_model)
+
+    registry = ModelRegistry(RuntimeChoice(backend="onnx", precision="fp32", device="cpu"))
+    registry.warm_text(spec)
+    for thread in warming():
+        thread.join(120)
+    assert registry.loaded(spec.text_backend, spec.text_model)
+    model = registry.text(spec)
+    assert isinstance(model, SentenceTransformerEmbedder) and model._onnx is not None
+    assert model._onnx._session is not None  # made in the background
+    assert np.array_equal(model.embed_batch(TEXTS[:3]),
+                          text_model("onnx", "fp32").embed_batch(TEXTS[:3]))
+    registry.warm_text(spec)  # loaded already: nothing more
+    assert not warming()

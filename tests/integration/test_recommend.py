@@ -168,7 +168,9 @@ def ids(hits: Any) -> list[str]:
 
 def assert_same(a: Any, b: Any) -> None:
     assert ids(a) == ids(b)
-    assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-5)
+    # each search encodes its query again: float32 sums may differ in the last bits when the
+    # math library splits them across threads differently (seen under load)
+    assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-4)
 
 
 # similar -----------------------------------------------------------------------------------
