@@ -147,20 +147,26 @@ class ModelRegistry:
     def text(self, spec: ModelSpec) -> Embedder:
         return self.embedder(spec.text_backend, spec.text_model)
 
-    def warm_text(self, spec: ModelSpec) -> None:
+    def warm_text(self, spec: ModelSpec) -> threading.Thread | None:
         """Start loading the text model in a background thread, when that needs neither
         torch nor an export (an exported ONNX/OpenVINO model): a query encodes its text while
         the store opens (Chroma's import, 0.5 s) instead of after. Anything that goes wrong
-        there is left for the foreground to meet again and report."""
+        there is left for the foreground to meet again and report. Returns the thread, if
+        one was started: not a daemon, so the interpreter never exits under a native library
+        still building its session."""
         if spec.text_backend != TEXT_BACKEND or self.loaded(spec.text_backend, spec.text_model):
-            return
+            return None
         from .sentence_transformers import served_without_torch
 
         if not served_without_torch(spec.text_model, self.runtime):
-            return
-        # what the loader imports besides its own modules, imported here first, so the two
+            return None
+        # what the loader imports besides its own modules (onnxruntime, tokenizers, openvino)
+        # and the store's import (chromadb) also needs, imported here first, so the two
         # threads never import one module at once
+        import argparse  # noqa: F401
         import json  # noqa: F401
+        import multiprocessing  # noqa: F401
+        import pkgutil  # noqa: F401
 
         import numpy  # noqa: F401
 
@@ -168,7 +174,9 @@ class ModelRegistry:
             with contextlib.suppress(Exception):  # the foreground loads it again, says why
                 self.text(spec).prepare()
 
-        threading.Thread(target=load, name="semsearch-warm-text", daemon=True).start()
+        thread = threading.Thread(target=load, name="semsearch-warm-text")
+        thread.start()
+        return thread
 
     def clip(self, spec: ModelSpec, collection: str = "") -> Embedder:
         if spec.clip_model is None:

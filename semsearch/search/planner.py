@@ -132,7 +132,8 @@ class Planner:
         need = req.offset + req.k
         depth = need * (MMR_POOL if req.diverse is not None else 1) + len(exclude)
         lists: list[list[Candidate]] = []
-        if req.mode != "lexical" and any(ex.kind == "text" for ex in flat):
+        if req.mode != "lexical" and any(ex.kind in ("text", "file") for ex in flat) and \
+                any(leg.space == "text" for leg in legs(flat, req.type)):
             self.models.warm_text(self.spec)  # while the store opens
         with self.data.store.reading():  # one consistent view of the store
             for leg in legs(flat, req.type):

@@ -187,9 +187,9 @@ class Store(ForeignCollections, BulkReads):
         client = self.client
         if self._primed[0] is not client:
             self._primed = (client, set())
-        if col.name not in self._primed[1]:
+        if str(col.id) not in self._primed[1]:  # by id: a re-created collection is new
             col.count()
-            self._primed[1].add(col.name)
+            self._primed[1].add(str(col.id))
 
     def has(self, collection: str, space: str) -> bool:
         with self._hold(False):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -212,26 +211,36 @@ def test_an_onnx_text_query_imports_no_torch(tmp_path: Path) -> None:
     assert json.loads(out.stderr.strip().splitlines()[-1]) == []
 
 
-def test_a_text_query_loads_its_exported_model_while_the_store_opens() -> None:
+def test_a_text_query_loads_its_exported_model_while_the_store_opens(tmp_path: Path) -> None:
     text_model("onnx", "fp32")  # the export exists
     spec = default_spec(clip_model="none")
-
-    def warming() -> list[threading.Thread]:
-        return [t for t in threading.enumerate() if t.name == "semsearch-warm-text"]
-
     torch_registry = ModelRegistry(RuntimeChoice(backend="torch", device="cpu"))
-    torch_registry.warm_text(spec)  # torch is never loaded in the background
-    assert not warming() and not torch_registry.loaded(spec.text_backend, spec.text_model)
+    assert torch_registry.warm_text(spec) is None  # torch is never loaded in the background
+    assert not torch_registry.loaded(spec.text_backend, spec.text_model)
 
     registry = ModelRegistry(RuntimeChoice(backend="onnx", precision="fp32", device="cpu"))
-    registry.warm_text(spec)
-    for thread in warming():
-        thread.join(120)
+    thread = registry.warm_text(spec)
+    assert thread is not None and not thread.daemon
+    thread.join(120)
     assert registry.loaded(spec.text_backend, spec.text_model)
     model = registry.text(spec)
     assert isinstance(model, SentenceTransformerEmbedder) and model._onnx is not None
     assert model._onnx._session is not None  # made in the background
     assert np.array_equal(model.embed_batch(TEXTS[:3]),
                           text_model("onnx", "fp32").embed_batch(TEXTS[:3]))
-    registry.warm_text(spec)  # loaded already: nothing more
-    assert not warming()
+    assert registry.warm_text(spec) is None  # loaded already: nothing more
+
+    # through a query: a text search starts it before the store opens, a lexical one never
+    write(tmp_path / "src" / "a.txt", SHORT_TEXTS["dogs.txt"])
+    with Library(tmp_path / "home") as lib:
+        lib.collection("c", clip_model="none").ingest([tmp_path / "src"])
+    started: list[str] = []
+    for mode in ("lexical", "hybrid"):
+        fresh = ModelRegistry(RuntimeChoice(backend="onnx", precision="fp32", device="cpu"))
+        original = fresh.warm_text
+        fresh.warm_text = lambda s, _m=mode, _o=original: (  # type: ignore[method-assign]
+            started.append(_m), _o(s))[1]
+        with Library(tmp_path / "home", models=fresh) as lib:
+            hits = lib.collection("c").search("dogs", mode=mode)
+        assert [h.id for h in hits][:1] == [str(tmp_path / "src" / "a.txt")]
+    assert started == ["hybrid"]
