@@ -13,7 +13,7 @@ hybrid searches (a filter matching 1% of the items) and a lexical search filtere
 item; a cold query in a fresh process (import, open, search; the median of three) with its
 peak RSS; and the size
 on disk. Ratios are against the smallest size. 1M items (``--sizes 10000,1000000``) takes
-about an hour of ingest on 2 cores.
+about 90 minutes of ingest on 2 cores.
 """
 
 from __future__ import annotations
