@@ -11,9 +11,8 @@ per size: ingest throughput; adding one small file; removing it; a no-op re-inge
 query p50/p95 in-process for dense, lexical and hybrid search, and filtered lexical and
 hybrid searches (a filter matching 1% of the items) and a lexical search filtered to a single
 item; a cold query in a fresh process (import, open, search; the median of three) with its
-peak RSS; and the size
-on disk. Ratios are against the smallest size. 1M items (``--sizes 10000,1000000``) takes
-about 90 minutes of ingest on 2 cores.
+peak RSS; and the size on disk. Ratios are against the smallest size. 1M items
+(``--sizes 10000,1000000``) takes about 90 minutes of ingest on 2 cores.
 """
 
 from __future__ import annotations

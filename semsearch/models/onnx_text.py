@@ -25,11 +25,16 @@ class ExportUnsupported(ModelUnavailable):
     """This model's architecture cannot be exported here (e.g. an unusual pooling)."""
 
 
+def export_folder(model_id: str, source: Path | None) -> Path:
+    """Where the export of ``model_id`` (weights in ``source``) is cached."""
+    return export_dir("text", model_id, fingerprint(model_id, source))
+
+
 class OnnxText:
     def __init__(self, model_id: str, source: Path | None, runtime: Runtime,
                  load_torch: Callable[[], Any]) -> None:
         self.runtime = runtime
-        self.folder = export_dir("text", model_id, fingerprint(model_id, source))
+        self.folder = export_folder(model_id, source)
         meta = exported(self.folder, ["text"], runtime.precision,
                         lambda: self._export(model_id, load_torch()))
         self.max_seq = int(meta["max_seq_length"])

@@ -17,8 +17,8 @@ import numpy as np
 from ..errors import ModelUnavailable
 from . import hub
 from .base import Embedder
-from .inference import export_dir, fingerprint, model_file, read_meta
-from .onnx_text import ExportUnsupported, OnnxText
+from .inference import is_exported
+from .onnx_text import ExportUnsupported, OnnxText, export_folder
 from .runtime import Runtime, RuntimeChoice, choose
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -84,9 +84,8 @@ def served_without_torch(model: str, choice: RuntimeChoice) -> bool:
     runtime = choose(choice, model_id)
     if runtime.backend == "torch":
         return False
-    folder = export_dir("text", model_id, fingerprint(model_id, weights_source(model_id)))
-    return read_meta(folder) is not None and model_file(folder, "text",
-                                                         runtime.precision).is_file()
+    return is_exported(export_folder(model_id, weights_source(model_id)), ["text"],
+                       runtime.precision)
 
 
 def load_sentence_transformer(model_id: str, device: str = "cpu") -> Any:

@@ -132,11 +132,12 @@ class Planner:
         need = req.offset + req.k
         depth = need * (MMR_POOL if req.diverse is not None else 1) + len(exclude)
         lists: list[list[Candidate]] = []
+        plan = legs(flat, req.type)
         if req.mode != "lexical" and any(ex.kind in ("text", "file") for ex in flat) and \
-                any(leg.space == "text" for leg in legs(flat, req.type)):
+                any(leg.space == "text" for leg in plan):
             self.models.warm_text(self.spec)  # while the store opens
         with self.data.store.reading():  # one consistent view of the store
-            for leg in legs(flat, req.type):
+            for leg in plan:
                 found = self._leg(req, leg, groups, signs, has_image, where, depth)
                 if found is None:
                     continue
