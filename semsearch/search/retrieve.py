@@ -28,6 +28,12 @@ LEXICAL_DEPTH = 100
 #: stored vectors a query's scores are calibrated against (per space and modality)
 SAMPLE = 512
 
+def page_size(want: int) -> int:
+    """BM25 hits read at once for ``want`` items: a margin for items with several matching
+    chunks (a short page costs little: the index reads only what its best hits need)."""
+    return want + max(20, want // 4)
+
+
 def best_per_item(matches: list[Match]) -> list[Match]:
     """Keep the first (best) match of each item, in order."""
     seen: set[str] = set()
@@ -88,7 +94,7 @@ class Retriever:
         sql = compile_where(where) if index.filterable() else None
         found: list[Match] = []
         items: set[str] = set()
-        size = max(200, 2 * want)
+        size = page_size(want)
         pages: Iterable[list[tuple[str, float]]] = index.pages(text, page=size, where=sql)
         if first is not None:  # the first page was read ahead; the rest only if needed
             pages = itertools.chain([first], index.pages(
@@ -122,7 +128,7 @@ class Retriever:
         want = max(1, depth)
 
         def read() -> tuple[list[tuple[str, float]], float]:
-            first = next(index.pages(text, page=max(200, 2 * want), where=sql), [])
+            first = next(index.pages(text, page=page_size(want), where=sql), [])
             return first, index.ceiling(query_terms(text))
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semsearch-bm25")

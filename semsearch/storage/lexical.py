@@ -6,7 +6,9 @@ no interleaving of writers, readers and kills can leave it stale, and adding, ch
 removing items costs time proportional to those items. It lives on disk: a cold query reads
 only the posting lists of its terms.
 
-Ranking is FTS5's BM25 (k1 = 1.2, b = 0.75). Query words in :data:`STOPWORDS` (Lucene's
+Ranking is FTS5's BM25 (k1 = 1.2, b = 0.75), exact, with MaxScore pruning
+(:meth:`LexicalIndex.top`): when a query's rare words alone settle its best hits, the posting
+lists of its common words are not read. Query words in :data:`STOPWORDS` (Lucene's
 English list) are dropped. :meth:`LexicalIndex.search` also returns each query's
 *ceiling*: the sum of its terms' idf (a term the collection lacks counts as the rarest), so
 a score can be read as the share of the query a document matches (a match on one common
@@ -38,6 +40,8 @@ STOPWORDS = frozenset((
     "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
     "these", "they", "this", "to", "was", "will", "with",
 ))
+#: FTS5's bm25() constant k1 (b = 0.75): a word's share of a score is below idf * (k1 + 1)
+BM25_K1 = 1.2
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)  # unicode61: letters and digits
 
 SCHEMA = """
@@ -52,6 +56,11 @@ CREATE TABLE IF NOT EXISTS lexical_ids(
 Row = tuple[str, str, dict[str, Any] | None]
 #: a compiled filter: (SQL over the ``i.meta`` column, its parameters)
 SqlFilter = tuple[str, list[Any]]
+
+
+def _match(terms: Sequence[str]) -> str:
+    """An FTS5 query matching any of the words."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
 def _json(meta: dict[str, Any] | None) -> str | None:
@@ -211,26 +220,75 @@ class LexicalIndex:
               where: SqlFilter | None = None) -> Iterator[list[tuple[str, float]]]:
         """BM25-ranked (chunk id, score > 0) pages for a query, best first, from the
         ``start``-th hit until exhausted; only chunks whose metadata passes ``where`` (a
-        filter compiled by :func:`~.where_sql.compile_where`)."""
-        table = self._table()
-        terms = query_terms(text)
-        if table is None or not terms:
-            return
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql, params = where or ("1", [])
+        filter compiled by :func:`~.where_sql.compile_where`). Each page is cut from the exact
+        best ``start + page`` (:meth:`top`)."""
         offset = start
         while True:
-            rows = self.db.execute(
-                f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
-                f"ON i.id = {table}.rowid WHERE {table} MATCH ? AND {sql} "
-                f"ORDER BY bm25({table}) LIMIT ? OFFSET ?",
-                (match, *params, page, offset)).fetchall()
+            rows = self.top(text, offset + page, where)[offset:]
             if not rows:
                 return
-            yield [(str(c), float(s)) for c, s in rows]
+            yield rows
             if len(rows) < page:
                 return
             offset += page
+
+    def top(self, text: str, n: int, where: SqlFilter | None = None
+            ) -> list[tuple[str, float]]:
+        """The exact best ``n`` (chunk id, BM25 score) for a query, best first, passing
+        ``where``; ties in no fixed order.
+
+        MaxScore over FTS5: a query word's share of any document's score is at most
+        ``idf * (k1 + 1)``. The rarest words are *essential*: when the ``n``-th best full
+        score among the documents holding one of them beats the most the other (common)
+        words can add, no document holding only common words can enter, and only the
+        essential words' posting lists are read (twice: their own scores, and the full
+        scores of the documents they match). A query of common words only reads them all.
+        """
+        table = self._table()
+        terms = query_terms(text)
+        if table is None or not terms or n <= 0:
+            return []
+        sql, params = where or ("1", [])
+        stats = self._idf(table, terms)
+        by_bound = sorted(terms, key=lambda t: stats[t][0])  # most common first
+        everything = sum(stats[t][1] for t in terms)
+        for cut in range(len(by_bound) - 1, 0, -1):
+            rare, common = by_bound[cut:], by_bound[:cut]
+            reach = sum(stats[t][1] for t in rare)
+            if reach < n:
+                continue
+            if 2 * reach >= everything:
+                break  # reading the rare words twice costs more than reading all once
+            most = sum(stats[t][0] for t in common) * (BM25_K1 + 1) * (1 + 1e-9) + 1e-12
+            own = self._scores(table, _match(rare), sql, params)
+            if len(own) < n or sorted(own.values(), reverse=True)[n - 1] <= most:
+                continue  # the common words could still add enough: a wider essential set
+            both = f"({_match(rare)}) AND ({_match(rare)} OR {_match(common)})"
+            full = sorted(((s - own[c], c) for c, s in  # both counts the rare words twice
+                           self._scores(table, both, sql, params).items()),
+                          key=lambda x: (-x[0], x[1]))
+            if len(full) >= n and full[n - 1][0] > most:
+                return self._named(full[:n])
+        return [(str(c), float(s)) for c, s in self.db.execute(
+            f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
+            f"ON i.id = {table}.rowid WHERE {table} MATCH ? AND {sql} "
+            f"ORDER BY bm25({table}) LIMIT ?", (_match(terms), *params, n))]
+
+    def _scores(self, table: str, match: str, sql: str, params: list[Any]
+                ) -> dict[int, float]:
+        """The BM25 score of every row matching an FTS5 query (and passing the filter), by
+        rowid (the metadata is joined only for a filter)."""
+        join = "" if sql == "1" else f"JOIN lexical_ids i ON i.id = {table}.rowid"
+        return {int(r): float(s) for r, s in self.db.execute(
+            f"SELECT {table}.rowid, -bm25({table}) FROM {table} {join} "
+            f"WHERE {table} MATCH ? AND {sql}", (match, *params))}
+
+    def _named(self, ranked: list[tuple[float, int]]) -> list[tuple[str, float]]:
+        """(score, rowid) pairs as (chunk id, score)."""
+        marks = ",".join("?" * len(ranked))
+        names = dict(self.db.execute(f"SELECT id, cid FROM lexical_ids WHERE id IN ({marks})",
+                                     [r for _, r in ranked]).fetchall())
+        return [(str(names[r]), s) for s, r in ranked if r in names]
 
     def search(self, text: str, n: int, where: SqlFilter | None = None
                ) -> list[tuple[str, float]]:
