@@ -7,8 +7,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CollectionNotFound, ConfigError
-from ..ingest.pipeline import Ingester
-from ..ingest.shard import parse_shard
 from ..models.base import Embedder
 from ..search.expression import Composed
 from ..search.planner import Planner
@@ -68,6 +66,9 @@ class Collection:
         ``prune_missing``: a path given that no longer exists has its items removed (without
         it, a missing path is an error and nothing changes).
         """
+        from ..ingest.pipeline import Ingester  # not needed by a search
+        from ..ingest.shard import parse_shard
+
         part = parse_shard(shard)
         if isinstance(paths, str | os.PathLike):
             paths = [paths]

@@ -68,7 +68,7 @@ class Store(ForeignCollections, BulkReads):
 
         from .chroma_import import import_chromadb
 
-        import_chromadb()
+        import_chromadb(embedded=url is None)
         from . import chroma_plugin as _register  # noqa: F401 - registers semsearch's embedding functions
 
         self.url = url

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -212,3 +214,39 @@ def test_manifest_brings_a_collection_in_step(corpus, home, tmp_path):
     assert run("ingest", "-m", tmp_path / "nope.toml", "--home", home, code=1).stderr == (
         f"error: no manifest at {tmp_path / 'nope.toml'}\n")
 
+
+
+@pytest.mark.parametrize("argv", [["search", "--help"], ["--quiet", "collections", "--help"],
+                                  ["--home", "search", "info", "--help"]])
+def test_main_builds_only_the_command_run_and_says_the_same(argv, monkeypatch, capsys):
+    """The entry point builds just the command named (typer reads every command's signature
+    otherwise); what it prints is what the whole app prints."""
+    entry = importlib.import_module("semsearch.cli.main")
+    monkeypatch.setenv("SEMSEARCH_SLOW_EXIT", "1")
+    monkeypatch.setattr("sys.argv", ["semsearch", *argv])
+    built: list[int] = []
+    real = entry.app.registered_commands
+    monkeypatch.setattr(entry.typer.main, "get_command_from_info", _counting(
+        entry.typer.main.get_command_from_info, built))
+    with pytest.raises(SystemExit) as exit_:
+        entry.main()
+    assert exit_.value.code == 0
+    alone = entry._alone(entry._command(argv))
+    assert (len(built) == 1) == bool(alone)
+    assert entry.app.registered_commands is real  # put back
+    whole = CliRunner().invoke(app, argv)
+    assert _prog(capsys.readouterr().out) == _prog(whole.stdout)
+
+
+def _prog(text: str) -> str:
+    """Help with the program's name (which depends on how it was started) left out, and
+    its whitespace (the two runners see different terminal widths, and wrap there)."""
+    return "".join(re.sub(r"(?m)^Usage: .*?(?= (?:search|collections|info|\[OPTIONS\]))",
+                           "Usage: PROG", text).split())
+
+
+def _counting(fn, calls):
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return fn(*args, **kwargs)
+    return counted

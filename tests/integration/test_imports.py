@@ -26,3 +26,41 @@ def test_import_semsearch_loads_no_heavy_library(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == []
+
+
+def test_chromadb_imports_without_its_unused_parts_that_still_work_when_called():
+    """What :mod:`semsearch.storage.chroma_import` leaves out of chromadb's import (jsonschema,
+    yaml, httpx's command line, the OTLP gRPC exporter) is not loaded, and each still works, as
+    jsonschema's own, when chromadb calls it."""
+    code = (
+        "import json, sys\n"
+        "from semsearch.storage.chroma_import import import_chromadb\n"
+        "import_chromadb()\n"
+        "out = {'loaded': sorted({'jsonschema', 'grpc', 'rich', 'pygments', 'httpx._main',"
+        " 'yaml'}"
+        " & set(sys.modules))}\n"
+        "from chromadb.utils.embedding_functions.schemas import validate_config_schema\n"
+        "validate_config_schema({'preferred_providers': ['CPUExecutionProvider']},"
+        " 'onnx_mini_lm_l6_v2')\n"
+        "import jsonschema\n"
+        "try:\n"
+        "    validate_config_schema({'nonsense': 1}, 'onnx_mini_lm_l6_v2')\n"
+        "except jsonschema.ValidationError as e:\n"
+        "    out['rejected'] = 'nonsense' in str(e)\n"
+        "from chromadb.telemetry import opentelemetry as otel\n"
+        "exporter = otel.OTLPSpanExporter(endpoint='http://localhost:4317', insecure=True)\n"
+        "out['exporter'] = type(exporter).__module__\n"
+        "from chromadb.auth import token_authn\n"
+        "out['yaml'] = token_authn.yaml.safe_load('users: [a]')\n"
+        "import httpx\n"
+        "out['httpx'] = httpx.Client.__module__\n"
+        "print(json.dumps(out))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {
+        "loaded": [], "rejected": True,
+        "exporter": "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
+        "yaml": {"users": ["a"]},
+        "httpx": "httpx"}
