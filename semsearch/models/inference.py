@@ -20,7 +20,7 @@ from ..errors import ModelUnavailable
 from .runtime import Runtime
 
 #: bump when the exported graphs change: older exports are then made again
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3
 
 
 def cache_root() -> Path:
