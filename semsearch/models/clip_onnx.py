@@ -36,8 +36,7 @@ class OnnxClip:
         from . import onnx_export
 
         cfg = dict(getattr(model.visual, "preprocess_cfg", {}) or {})
-        size = cfg.get("size") or model.visual.image_size
-        size = size[0] if isinstance(size, (tuple, list)) else size
+        size = image_size(model)
         context = int(getattr(model, "context_length", 77) or 77)
         import torch
 
@@ -65,6 +64,13 @@ class OnnxClip:
 
     def encode_image(self, pixels: np.ndarray) -> np.ndarray:
         return self._image({"pixels": pixels.astype(np.float32)})
+
+
+def image_size(model: Any) -> int:
+    """The side of the square images an open_clip model takes."""
+    cfg = dict(getattr(model.visual, "preprocess_cfg", {}) or {})
+    size = cfg.get("size") or model.visual.image_size
+    return int(size[0] if isinstance(size, (tuple, list)) else size)
 
 
 def weights_fingerprint(pretrained: str | None, resolved: str | None) -> str | None:

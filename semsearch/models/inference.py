@@ -94,18 +94,23 @@ def threads() -> int:
 class Session:
     """One exported graph: ``run(feeds) -> first output`` as float32."""
 
-    def __init__(self, path: Path, runtime: Runtime) -> None:
+    def __init__(self, path: Path, runtime: Runtime, few: bool = False) -> None:
+        """``few``: it will run a few small batches (queries): ONNX Runtime then skips
+        repacking the weights for speed (the session loads in about 60 % of the time, and
+        each run is slower by milliseconds)."""
         self.path, self.runtime = path, runtime
         if runtime.backend == "openvino":
             self._run = self._openvino(path, runtime.precision)
         else:
-            self._run = self._onnxruntime(path, runtime.device)
+            self._run = self._onnxruntime(path, runtime.device, few)
 
     @staticmethod
-    def _onnxruntime(path: Path, device: str) -> Any:
+    def _onnxruntime(path: Path, device: str, few: bool) -> Any:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
+        if few:
+            opts.add_session_config_entry("session.disable_prepacking", "1")
         opts.intra_op_num_threads = threads()
         opts.inter_op_num_threads = 1
         # threads spin briefly between operators (ONNX Runtime's default; SEMSEARCH_ORT_SPIN=0

@@ -8,9 +8,9 @@ tests and plumbing only, the vectors mean nothing).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,8 @@ import numpy as np
 from ..errors import ConfigError, ModelUnavailable
 from . import hub
 from .base import Embedder, normalize
-from .clip_onnx import OnnxClip, weights_fingerprint
+from .clip_onnx import OnnxClip, image_size, weights_fingerprint
+from .clip_tokens import bpe_spans
 from .runtime import RuntimeChoice, choose
 
 DEFAULT_CLIP_MODEL = "ViT-B-32"
@@ -30,10 +31,6 @@ RANDOM_WEIGHTS = "none"
 #: tests check it against open_clip's own table)
 KNOWN_HF = {(DEFAULT_CLIP_MODEL, DEFAULT_CLIP_PRETRAINED): "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"}
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
-
-_WORD = re.compile(r"\S+")
-#: words longer than this are tokenised in pieces (see ``token_spans``)
-LONG_WORD = 64
 
 
 def _import_open_clip() -> Any:
@@ -189,6 +186,18 @@ class OpenClipEmbedder(Embedder):
             with torch.no_grad():
                 probe = self._model.encode_text(self._tokenizer(["a"]).to(self.runtime.device))
             self._dim = int(probe.shape[-1])
+            if self.runtime.device == "cpu" and \
+                    (runtime or RuntimeChoice.from_env()).backend == "auto":
+                self._export_text_tower(weights, ctx)
+
+    def _export_text_tower(self, weights: str | None, context: int) -> None:
+        """Export the text tower once, so later text queries need no torch (:mod:`.clip_text`);
+        a failure leaves queries on torch."""
+        from . import clip_text
+
+        with contextlib.suppress(ModelUnavailable, OSError):
+            clip_text.ensure(self.model_id, weights_fingerprint(self.pretrained, weights),
+                             self._model, self._tokenizer, context, image_size(self._model))
 
     @staticmethod
     def _resolve_tag(open_clip: Any, arch: str, tag: str) -> str:
@@ -234,19 +243,7 @@ class OpenClipEmbedder(Embedder):
         return normalize(np.concatenate(out))
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
-        """One span per BPE token (a word's tokens share its span). BPE is quadratic in a
-        word's length, so a very long "word" is measured in pieces of LONG_WORD characters,
-        each its own span: a 64 KB run of letters takes milliseconds, not minutes."""
-        spans: list[tuple[int, int]] = []
-        for m in _WORD.finditer(text):
-            word, start = m.group(), m.start()
-            for i in range(0, len(word), LONG_WORD):
-                piece = word[i: i + LONG_WORD]
-                n = len(self._bpe(piece)) if self._bpe else 1
-                end = start + i + len(piece)
-                span = m.span() if len(word) <= LONG_WORD else (start + i, end)
-                spans.extend([span] * max(1, n))
-        return spans
+        return bpe_spans(text, self._bpe)
 
     def prepare_image(self, image: Any) -> Any:
         """The PIL steps only, as a uint8 HWC array; ToTensor and Normalize run per batch."""

@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import os
 import threading
+from collections.abc import Callable
 from importlib.metadata import entry_points
 
 from ..errors import ConfigError, ModelUnavailable
@@ -147,18 +148,27 @@ class ModelRegistry:
     def text(self, spec: ModelSpec) -> Embedder:
         return self.embedder(spec.text_backend, spec.text_model)
 
-    def warm_text(self, spec: ModelSpec) -> threading.Thread | None:
-        """Start loading the text model in a background thread, when that needs neither
-        torch nor an export (an exported ONNX/OpenVINO model): a query encodes its text while
-        the store opens (Chroma's import, 0.5 s) instead of after. Anything that goes wrong
-        there is left for the foreground to meet again and report. Returns the thread, if
-        one was started: not a daemon, so the interpreter never exits under a native library
-        still building its session."""
-        if spec.text_backend != TEXT_BACKEND or self.loaded(spec.text_backend, spec.text_model):
-            return None
-        from .sentence_transformers import served_without_torch
+    def warm_text(self, spec: ModelSpec, text: bool = True,
+                  clip: bool = False) -> threading.Thread | None:
+        """Start loading what a text query encodes with in a background thread, when that
+        needs neither torch nor an export: the text model (``text``) and CLIP's text tower
+        (``clip``), from their ONNX exports. A query then encodes its text while the store
+        opens (Chroma's import, 0.5 s) instead of after. Anything that goes wrong there is
+        left for the foreground to meet again and report. Returns the thread, if one was
+        started: not a daemon, so the interpreter never exits under a native library still
+        building its session."""
+        jobs = []
+        if text and spec.text_backend == TEXT_BACKEND and \
+                not self.loaded(spec.text_backend, spec.text_model):
+            from .sentence_transformers import served_without_torch
 
-        if not served_without_torch(spec.text_model, self.runtime):
+            if served_without_torch(spec.text_model, self.runtime):
+                jobs.append(lambda: self.text(spec).prepare())
+        if clip:
+            fast = self._clip_text_query(spec)  # reads the export's index, loads nothing
+            if fast is not None:
+                jobs.append(fast.prepare)
+        if not jobs:
             return None
         # what the loader imports besides its own modules (onnxruntime, tokenizers, openvino)
         # and the store's import (chromadb) also needs, imported here first, so the two
@@ -170,11 +180,20 @@ class ModelRegistry:
 
         import numpy  # noqa: F401
 
-        def load() -> None:
+        def load(job: Callable[[], None]) -> None:
             with contextlib.suppress(Exception):  # the foreground loads it again, says why
-                self.text(spec).prepare()
+                job()
 
-        thread = threading.Thread(target=load, name="semsearch-warm-text")
+        def load_all() -> None:  # side by side: each builds its session in native code
+            others = [threading.Thread(target=load, args=(job,), name="semsearch-warm-clip")
+                      for job in jobs[1:]]
+            for other in others:
+                other.start()
+            load(jobs[0])
+            for other in others:
+                other.join()
+
+        thread = threading.Thread(target=load_all, name="semsearch-warm-text")
         thread.start()
         return thread
 
@@ -183,8 +202,43 @@ class ModelRegistry:
             raise ModelUnavailable(f"collection {collection!r} was built without a CLIP model")
         return self.embedder(spec.clip_backend, spec.clip_model, spec.clip_pretrained)
 
-    def for_space(self, spec: ModelSpec, space: str, collection: str = "") -> Embedder:
-        return self.text(spec) if space == "text" else self.clip(spec, collection)
+    def clip_texts(self, spec: ModelSpec, collection: str = "") -> Embedder:
+        """CLIP for texts only (queries): where ``auto`` leaves CLIP on torch on a CPU, its
+        text tower's ONNX export once it exists (no torch import; :mod:`.clip_text`), else
+        the whole model (:meth:`clip`)."""
+        fast = self._clip_text_query(spec)
+        return fast if fast is not None else self.clip(spec, collection)
+
+    def _clip_text_query(self, spec: ModelSpec) -> Embedder | None:
+        choice = self.runtime
+        if spec.clip_model is None or spec.clip_backend != CLIP_BACKEND or \
+                choice.backend != "auto" or choice.device not in ("auto", "cpu"):
+            return None
+        runtime = choose(choice, spec.clip_model)
+        if runtime.backend != "onnx" or runtime.device != "cpu":
+            return None
+        from .clip_text import ClipTextQuery, query_export
+        from .open_clip import known_weights_missing
+
+        model, weights = load_backend(spec.clip_backend).canonical(
+            spec.clip_model, spec.clip_pretrained)
+        if known_weights_missing(model, weights or ""):  # as the whole model would find
+            return None
+        found = query_export(f"{model}:{weights}")  # reads a small index, loads nothing
+        if found is None:
+            return None
+        key = ("clip-text-query", str(found[1]))
+        with self._lock:
+            if key not in self._models:
+                self._models[key] = ClipTextQuery(*found, runtime)
+            return self._models[key]
+
+    def for_space(self, spec: ModelSpec, space: str, collection: str = "",
+                  texts_only: bool = False) -> Embedder:
+        """The embedder of a space; ``texts_only``: it will embed texts, no image."""
+        if space == "text":
+            return self.text(spec)
+        return self.clip_texts(spec, collection) if texts_only else self.clip(spec, collection)
 
 
 _shared = ModelRegistry()

@@ -133,9 +133,12 @@ class Planner:
         depth = need * (MMR_POOL if req.diverse is not None else 1) + len(exclude)
         lists: list[list[Candidate]] = []
         plan = legs(flat, req.type)
-        if req.mode != "lexical" and any(ex.kind in ("text", "file") for ex in flat) and \
-                any(leg.space == "text" for leg in plan):
-            self.models.warm_text(self.spec)  # while the store opens
+        texts = any(ex.kind in ("text", "file") for ex in flat)
+        text_leg = req.mode != "lexical" and texts and any(leg.space == "text" for leg in plan)
+        clip_leg = texts and not has_image and self.spec.clip_model is not None and \
+            any(leg.space == "clip" for leg in plan)
+        if text_leg or clip_leg:
+            self.models.warm_text(self.spec, text_leg, clip_leg)  # while the store opens
         with self.data.store.reading():  # one consistent view of the store
             for leg in plan:
                 found = self._leg(req, leg, groups, signs, has_image, where, depth)
@@ -229,8 +232,9 @@ class Planner:
                 and type != "image":
             return None
         try:
-            if leg.space == "clip":
-                self.models.clip(self.spec, self.name)  # raises when it cannot be had
+            if leg.space == "clip":  # raises when it cannot be had
+                self.models.for_space(self.spec, "clip", self.name, texts_only=not any(
+                    ex.image is not None for group in groups for ex in group))
             out = []
             for group in groups:
                 vecs = self.resolver.vectors(group, leg.space)

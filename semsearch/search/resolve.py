@@ -173,7 +173,7 @@ class Resolver:
                 self._vectors[(id(ex), space)] = None
             images = []
         if texts or images:
-            emb = self.models.for_space(self.spec, space, self.name)
+            emb = self.models.for_space(self.spec, space, self.name, texts_only=not images)
             chunks: list[tuple[Example, str]] = []
             for ex in texts:
                 t = ex.text or ""

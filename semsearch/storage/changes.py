@@ -21,7 +21,12 @@ indexed them in the same transaction as its items). A client that has never sync
 collection (or finds it re-created: its Chroma id, the *epoch*, changed) reads it once in
 full, after noting every writer's last number, so nothing written meanwhile is missed.
 
-The log is not compacted: a record per ingest flush or removal is a few hundred bytes.
+The log stays bounded: a record per ingest flush or removal is a few hundred bytes, and each
+writer keeps its last :data:`KEEP` records. Every :data:`COMPACT_EVERY` records it first
+writes its *floor* (a record ``{floor_of: writer, floor: seq}``: its records up to ``seq``
+are gone), then deletes those. A reader whose mark for a writer is below that writer's floor
+(it checks after reading the records, so a deletion during its read is seen too) cannot know
+what it missed: it reads the collection anew, as a client that never synced does.
 Writes made outside semsearch (plain Chroma code) are not logged; ``Collection.
 rebuild_lexical`` reads a collection anew.
 """
@@ -43,6 +48,9 @@ CREATE TABLE IF NOT EXISTS change_marks(
 """
 SUFFIX = "changes"
 _PAGE = 1000
+#: records each writer keeps; older ones are deleted every COMPACT_EVERY records it writes
+KEEP = 1000
+COMPACT_EVERY = 100
 
 
 def log_name(collection: str) -> str:
@@ -85,6 +93,16 @@ class ChangeLog:
                 metadata={"semsearch:collection": collection, "semsearch:space": SUFFIX})
             log.add(ids=[f"{writer}:{seq}"], embeddings=[[1.0]],
                     metadatas=[{"writer": writer, "seq": seq}], documents=[json.dumps(list(ids))])
+            if seq % COMPACT_EVERY == 0 and seq > KEEP:
+                self._compact(log, writer, seq - KEEP)
+
+    @staticmethod
+    def _compact(log: Any, writer: str, floor: int) -> None:
+        """Delete this writer's records up to ``floor``, after saying so (the floor first: a
+        reader that misses a record also sees why)."""
+        log.upsert(ids=[f"{writer}:floor"], embeddings=[[1.0]],
+                   metadatas=[{"floor_of": writer, "floor": floor}], documents=["[]"])
+        log.delete(where={"$and": [{"writer": writer}, {"seq": {"$lte": floor}}]})
 
     # reading -----------------------------------------------------------------------------
     def marks(self, collection: str, epoch: str) -> dict[str, int] | None:
@@ -108,9 +126,18 @@ class ChangeLog:
         out: dict[str, int] = {}
         for metas, _ in _pages(log, None, ["metadatas"]):
             for m in metas:
-                w, s = str(m["writer"]), int(m["seq"])
-                out[w] = max(out.get(w, 0), s)
+                if "writer" in m:  # not a floor
+                    w, s = str(m["writer"]), int(m["seq"])
+                    out[w] = max(out.get(w, 0), s)
         return out
+
+    def behind(self, log: Any, marks: dict[str, int]) -> bool:
+        """Whether another writer deleted records above these marks (its floor is higher):
+        the collection must then be read anew."""
+        own = self.writer()
+        got = log.get(where={"floor": {"$gt": 0}}, include=["metadatas"])
+        return any(str(m["floor_of"]) != own and marks.get(str(m["floor_of"]), 0) < int(m["floor"])
+                   for m in got.get("metadatas") or [] if "floor_of" in m)
 
     def since(self, log: Any, marks: dict[str, int]) -> tuple[set[str], dict[str, int]]:
         """The chunk ids listed by records above ``marks`` (this writer's own skipped), and
@@ -126,6 +153,8 @@ class ChangeLog:
         after = dict(marks)
         for metas, docs in _pages(log, where, ["metadatas", "documents"]):
             for m, doc in zip(metas, docs, strict=True):
+                if "writer" not in m:  # a floor
+                    continue
                 w, s = str(m["writer"]), int(m["seq"])
                 after[w] = max(after.get(w, 0), s)
                 ids.update(json.loads(doc or "[]"))

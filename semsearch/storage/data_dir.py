@@ -159,6 +159,9 @@ class DataDir:
             self.rebuild_lexical(name)
             return True
         ids, after = self.changes.since(log, marks)
+        if self.changes.behind(log, marks):  # records it needed were compacted away
+            self.rebuild_lexical(name)
+            return True
         if after == marks:
             return True
         rows = self.store.fetch(name, "text", sorted(ids)) if ids else {}

@@ -240,8 +240,8 @@ def test_a_text_query_loads_its_exported_model_while_the_store_opens(tmp_path: P
     for mode in ("lexical", "hybrid"):
         fresh = ModelRegistry(RuntimeChoice(backend="onnx", precision="fp32", device="cpu"))
         original = fresh.warm_text
-        fresh.warm_text = lambda s, _m=mode, _o=original: (  # type: ignore[method-assign]
-            started.append(_m), _o(s))[1]
+        fresh.warm_text = lambda s, *a, _m=mode, _o=original: (  # type: ignore[method-assign]
+            started.append(_m), _o(s, *a))[1]
         with Library(tmp_path / "home", models=fresh) as lib:
             hits = lib.collection("c").search("dogs", mode=mode)
         assert [h.id for h in hits][:1] == [str(tmp_path / "src" / "a.txt")]

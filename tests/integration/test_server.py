@@ -462,3 +462,34 @@ def test_the_lexical_index_follows_other_clients_through_the_change_log(server: 
         assert [h.id for h in writer.search("zebra", type="text", mode="lexical")] == []
         assert [h.id for h in writer.search("kiln glaze", type="text", mode="lexical")] == [
             str(tmp_path / "more" / "kiln.txt")]
+
+
+def test_a_client_behind_a_compacted_change_log_reads_the_collection_anew(
+        server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each writer keeps its last records only; a client whose marks fall below what was
+    deleted reads the collection once more in full, and still finds every item."""
+    from semsearch.storage import changes
+
+    monkeypatch.setattr(changes, "KEEP", 2)
+    monkeypatch.setattr(changes, "COMPACT_EVERY", 1)
+    src = tmp_path / "src"
+    write(src / "first.txt", "A first note about lighthouses on the rocky coast.")
+    with Library(tmp_path / "a", chroma_url=server) as a, \
+            Library(tmp_path / "b", chroma_url=server) as b:
+        writer = a.collection("compacted", clip_model="none")
+        writer.ingest([src])
+        reader = b.collection("compacted")
+        assert [h.id for h in reader.search("lighthouses", mode="lexical")] == [
+            str(src / "first.txt")]
+        read = b.data.changes.chunks_read
+        for i in range(4):  # four more records: the reader's mark falls below the floor
+            write(src / f"n{i}.txt", f"Note {i} about the quarry and its {i} cranes.")
+            writer.ingest([src])
+        found = [h.id for h in reader.search("quarry cranes", mode="lexical", k=10)]
+        assert sorted(found) == sorted(str(src / f"n{i}.txt") for i in range(4))
+        assert b.data.changes.chunks_read == read + 5  # read anew: all five notes
+        write(src / "last.txt", "The last note: a kiln for the glaze.")
+        writer.ingest([src])
+        assert [h.id for h in reader.search("kiln glaze", mode="lexical")] == [
+            str(src / "last.txt")]
+        assert b.data.changes.chunks_read == read + 6  # in step again: only the new chunk

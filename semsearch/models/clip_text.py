@@ -1,0 +1,178 @@
+"""CLIP text queries without torch.
+
+On a CPU, ``auto`` runs CLIP on torch (ONNX is not faster for its image tower). A text query
+only needs the text tower, and importing torch and building the model costs seconds: so when
+the torch model is built, its text tower is also exported to ONNX fp32 (once; the same
+weights), and later text queries run that export with :class:`~.clip_tokens.ClipBpe`: no
+torch, no open_clip. The export's vectors agree with torch's to a cosine of 0.9999+ (fp32;
+int8 would not be mixed with torch's image vectors unmeasured).
+
+The export lives where ``--backend onnx`` puts it (one folder per model and weights); a small
+index (``clip-text-queries.json`` in the cache) maps the model to the weights it was made
+from, so a query finds it without resolving weights through open_clip. Changed or missing
+weights change the folder's fingerprint: the query then takes the torch path, which reports
+them or exports again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .base import Embedder, normalize
+from .clip_tokens import ClipBpe, bpe_spans, vocab_file
+from .inference import (
+    Session,
+    cache_root,
+    export_dir,
+    fingerprint,
+    is_exported,
+    model_file,
+    read_meta,
+    write_meta,
+)
+from .runtime import Runtime
+
+PRECISION = "fp32"
+INDEX = "clip-text-queries.json"
+#: what the export's meta says of a tokenizer ClipBpe reproduces
+BPE = "clip-bpe"
+#: texts the port must tokenise exactly as open_clip before it is trusted
+PROBES = ["a photo of a cat", "Sunset over the SEA!", "naïve café &amp; 東京 — 42%",
+          "don't you've it'll", "  spaces\tand\nlines  ", "", "x" * 300,
+          " ".join(["word"] * 100)]
+
+
+def folder_for(model_id: str, weights: str | None) -> Path:
+    return export_dir("clip", model_id, fingerprint(model_id, weights))
+
+
+def tokenizer_kind(tokenizer: Any, context: int) -> str | None:
+    """:data:`BPE` when ``tokenizer`` (open_clip's) gives the port's tokens, else None."""
+    path = vocab_file()
+    if path is None or type(tokenizer).__name__ != "SimpleTokenizer" or \
+            getattr(tokenizer, "reduction_fn", None) is not None:
+        return None
+    try:
+        ours = ClipBpe(path, context)(PROBES)
+        theirs = np.asarray(tokenizer(PROBES, context_length=context).numpy())
+    except Exception:  # an open_clip this port does not know
+        return None
+    return BPE if ours.shape == theirs.shape and bool((ours == theirs).all()) else None
+
+
+def _index() -> dict[str, Any]:
+    try:
+        data = json.loads((cache_root() / INDEX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def remember(model_id: str, weights: str | None, folder: Path) -> None:
+    """Record which weights ``folder`` was exported from (atomically; last writer wins)."""
+    data = _index()
+    if data.get(model_id) == {"weights": weights, "folder": str(folder)}:
+        return
+    data[model_id] = {"weights": weights, "folder": str(folder)}
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".{INDEX}.{os.getpid()}.{threading.get_ident()}"
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(tmp, root / INDEX)
+
+
+def find(model_id: str) -> Path | None:
+    """The text-tower export for ``model_id`` when it exists, was made from the weights that
+    are there now, and is tokenised by the port."""
+    entry = _index().get(model_id)
+    if not isinstance(entry, dict):
+        return None
+    folder = folder_for(model_id, entry.get("weights"))
+    if str(folder) != entry.get("folder") or not is_exported(folder, ("text",), PRECISION):
+        return None
+    meta = read_meta(folder) or {}
+    return folder if meta.get("tokenizer") == BPE and vocab_file() is not None else None
+
+
+def ensure(model_id: str, weights: str | None, model: Any, tokenizer: Any, context: int,
+           image_size: int) -> None:
+    """Export the torch model's text tower for later queries, once (a notice says so)."""
+    if find(model_id) is not None:
+        return
+    kind = tokenizer_kind(tokenizer, context)
+    if kind is None:
+        return
+    from . import onnx_export
+
+    folder = folder_for(model_id, weights)
+    meta = read_meta(folder)
+    if meta is not None and is_exported(folder, ("text",), PRECISION):
+        if meta.get("tokenizer") != kind:
+            write_meta(folder, {**meta, "tokenizer": kind})
+    else:
+        import torch
+
+        with torch.no_grad():
+            probe = model.encode_text(torch.zeros(1, context, dtype=torch.long))
+        meta = {"model": model_id, "dim": int(probe.shape[-1]), "context_length": context,
+                "image_size": image_size, "tokenizer": kind}
+        text = onnx_export.clip_graphs(model, image_size, context)["text"]
+        onnx_export.build(folder, {"text": text}, PRECISION, meta,
+                          f"CLIP {model_id} text tower, for text queries without torch,")
+    remember(model_id, weights, folder)
+
+
+class ClipTextQuery(Embedder):
+    """CLIP's text tower from its ONNX export: texts only (queries), no torch."""
+
+    space = "clip"
+
+    def __init__(self, model_id: str, folder: Path, runtime: Runtime) -> None:
+        self.model_id = model_id
+        self.folder = folder
+        self.runtime = runtime
+        meta = read_meta(folder) or {}
+        self._dim = int(meta["dim"])
+        self.context = int(meta["context_length"])
+        self.max_tokens = max(8, self.context - 2)  # start and end tokens
+        self._lock = threading.Lock()
+        self._bpe: ClipBpe | None = None
+        self._session: Session | None = None
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def prepare(self) -> None:
+        with self._lock:
+            if self._session is None:
+                path = vocab_file()
+                assert path is not None  # checked by find()
+                self._bpe = ClipBpe(path, self.context)
+                self._session = Session(model_file(self.folder, "text", PRECISION),
+                                        self.runtime, few=True)
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        self.prepare()
+        assert self._bpe is not None and self._session is not None
+        return normalize(self._session({"tokens": self._bpe(texts)}))
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        self.prepare()
+        assert self._bpe is not None
+        return bpe_spans(text, self._bpe.encode)
+
+
+def query_export(model_id: str) -> tuple[str, Path] | None:
+    """(model id, folder) of a CLIP model's text-tower export for queries, when it is there
+    (``model_id``: ``MODEL:WEIGHTS``, canonical names)."""
+    folder = find(model_id)
+    return (model_id, folder) if folder is not None else None
