@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ModelUnavailable
 from .base import Embedder, normalize
 from .clip_tokens import ClipBpe, bpe_spans, vocab_file
 from .inference import (
@@ -76,10 +77,14 @@ def _index() -> dict[str, Any]:
 
 def remember(model_id: str, weights: str | None, folder: Path) -> None:
     """Record which weights ``folder`` was exported from (atomically; last writer wins)."""
+    _remember(model_id, {"weights": weights, "folder": str(folder)})
+
+
+def _remember(model_id: str, entry: dict[str, Any]) -> None:
     data = _index()
-    if data.get(model_id) == {"weights": weights, "folder": str(folder)}:
+    if data.get(model_id) == entry:
         return
-    data[model_id] = {"weights": weights, "folder": str(folder)}
+    data[model_id] = entry
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".{INDEX}.{os.getpid()}.{threading.get_ident()}"
@@ -102,15 +107,31 @@ def find(model_id: str) -> Path | None:
 
 def ensure(model_id: str, weights: str | None, model: Any, tokenizer: Any, context: int,
            image_size: int) -> None:
-    """Export the torch model's text tower for later queries, once (a notice says so)."""
+    """Export the torch model's text tower for later queries, once (a notice says so). A
+    model this cannot serve (another tokenizer, a failed export) is remembered, not retried
+    at every load."""
     if find(model_id) is not None:
+        return
+    folder = folder_for(model_id, weights)
+    entry = _index().get(model_id)
+    if isinstance(entry, dict) and entry.get("unserved") == folder.name:
         return
     kind = tokenizer_kind(tokenizer, context)
     if kind is None:
+        _remember(model_id, {"weights": weights, "unserved": folder.name})
         return
+    try:
+        _export(model_id, folder, model, kind, context, image_size)
+    except ModelUnavailable:
+        _remember(model_id, {"weights": weights, "unserved": folder.name})
+        raise
+    remember(model_id, weights, folder)
+
+
+def _export(model_id: str, folder: Path, model: Any, kind: str, context: int,
+            image_size: int) -> None:
     from . import onnx_export
 
-    folder = folder_for(model_id, weights)
     meta = read_meta(folder)
     if meta is not None and is_exported(folder, ("text",), PRECISION):
         if meta.get("tokenizer") != kind:
@@ -125,7 +146,6 @@ def ensure(model_id: str, weights: str | None, model: Any, tokenizer: Any, conte
         text = onnx_export.clip_graphs(model, image_size, context)["text"]
         onnx_export.build(folder, {"text": text}, PRECISION, meta,
                           f"CLIP {model_id} text tower, for text queries without torch,")
-    remember(model_id, weights, folder)
 
 
 class ClipTextQuery(Embedder):

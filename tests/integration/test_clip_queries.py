@@ -79,6 +79,19 @@ def test_building_clip_on_torch_exports_its_text_tower_for_queries(cache: Path) 
     assert isinstance(torch_registry.clip_texts(spec), OpenClipEmbedder)
 
 
+def test_a_model_the_port_cannot_tokenise_is_tried_once(cache: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: list[int] = []
+    monkeypatch.setattr(clip_text, "tokenizer_kind",
+                        lambda *a: checked.append(1))  # another tokenizer: None
+    for _ in range(2):
+        model = OpenClipEmbedder(TINY_CLIP, "none", runtime=RuntimeChoice())
+    assert clip_text.find(model.model_id) is None and checked == [1]
+    registry = ModelRegistry(RuntimeChoice())
+    spec = default_spec(clip_model=TINY_CLIP, clip_pretrained="none")
+    assert isinstance(registry.clip_texts(spec), OpenClipEmbedder)  # queries stay on torch
+
+
 def test_changed_weights_are_not_served_by_an_old_export(cache: Path, tmp_path: Path) -> None:
     import torch
 
