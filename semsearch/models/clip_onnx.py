@@ -23,7 +23,7 @@ class OnnxClip:
     def __init__(self, model_id: str, weights: str | None, runtime: Runtime,
                  build_torch: Callable[[], Any]) -> None:
         self.runtime = runtime
-        self.folder = export_dir("clip", model_id, fingerprint(model_id, weights))
+        self.folder = export_folder(model_id, weights)
         meta = exported(self.folder, PARTS, runtime.precision,
                         lambda: self._export(model_id, build_torch()))
         self.meta = meta
@@ -64,6 +64,14 @@ class OnnxClip:
 
     def encode_image(self, pixels: np.ndarray) -> np.ndarray:
         return self._image({"pixels": pixels.astype(np.float32)})
+
+
+def export_folder(model_id: str, weights: str | None) -> Path:
+    """The export folder of a CLIP model (``MODEL:WEIGHTS``): named from the model and a
+    fingerprint of its weights file and, for a model given as a config file, of that file."""
+    head, sep, _ = model_id.partition(".json:")
+    config = head + ".json" if sep and Path(head + ".json").is_file() else None
+    return export_dir("clip", model_id, fingerprint(model_id, weights, config))
 
 
 def image_size(model: Any) -> int:

@@ -24,14 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelUnavailable
 from .base import Embedder, normalize
+from .clip_onnx import export_folder
 from .clip_tokens import ClipBpe, bpe_spans, vocab_file
 from .inference import (
     Session,
     cache_root,
-    export_dir,
-    fingerprint,
     is_exported,
     model_file,
     read_meta,
@@ -50,7 +48,8 @@ PROBES = ["a photo of a cat", "Sunset over the SEA!", "naïve café &amp; 東京
 
 
 def folder_for(model_id: str, weights: str | None) -> Path:
-    return export_dir("clip", model_id, fingerprint(model_id, weights))
+    """Where the export of this model and weights is (see :func:`.clip_onnx.export_folder`)."""
+    return export_folder(model_id, weights)
 
 
 def tokenizer_kind(tokenizer: Any, context: int) -> str | None:
@@ -107,24 +106,20 @@ def find(model_id: str) -> Path | None:
 
 def ensure(model_id: str, weights: str | None, model: Any, tokenizer: Any, context: int,
            image_size: int) -> None:
-    """Export the torch model's text tower for later queries, once (a notice says so). A
-    model this cannot serve (another tokenizer, a failed export) is remembered, not retried
-    at every load."""
-    if find(model_id) is not None:
-        return
+    """Export the torch model's text tower for later queries, once (a notice says so), or
+    again when the weights changed. A model whose tokenizer the port does not reproduce is
+    remembered, not checked at every load; a failed export is tried again next time."""
     folder = folder_for(model_id, weights)
+    if find(model_id) == folder:  # made from the weights just loaded
+        return
     entry = _index().get(model_id)
     if isinstance(entry, dict) and entry.get("unserved") == folder.name:
         return
     kind = tokenizer_kind(tokenizer, context)
-    if kind is None:
+    if kind is None:  # another tokenizer: the same answer next time
         _remember(model_id, {"weights": weights, "unserved": folder.name})
         return
-    try:
-        _export(model_id, folder, model, kind, context, image_size)
-    except ModelUnavailable:
-        _remember(model_id, {"weights": weights, "unserved": folder.name})
-        raise
+    _export(model_id, folder, model, kind, context, image_size)
     remember(model_id, weights, folder)
 
 

@@ -195,9 +195,12 @@ class OpenClipEmbedder(Embedder):
         a failure leaves queries on torch."""
         from . import clip_text
 
+        fp = weights_fingerprint(self.pretrained, weights)
+        if fp != RANDOM_WEIGHTS and not (fp and Path(fp).is_file()):
+            return  # weights downloaded by this run: exported at the next load, from the file
         with contextlib.suppress(ModelUnavailable, OSError):
-            clip_text.ensure(self.model_id, weights_fingerprint(self.pretrained, weights),
-                             self._model, self._tokenizer, context, image_size(self._model))
+            clip_text.ensure(self.model_id, fp, self._model, self._tokenizer, context,
+                             image_size(self._model))
 
     @staticmethod
     def _resolve_tag(open_clip: Any, arch: str, tag: str) -> str:

@@ -217,15 +217,15 @@ class ModelRegistry:
         runtime = choose(choice, spec.clip_model)
         if runtime.backend != "onnx" or runtime.device != "cpu":
             return None
+        if self.loaded(spec.clip_backend, spec.clip_model, spec.clip_pretrained):
+            return None  # the whole model is here already: no second one
         from .clip_text import ClipTextQuery, query_export
         from .open_clip import known_weights_missing
 
         model, weights = load_backend(spec.clip_backend).canonical(
             spec.clip_model, spec.clip_pretrained)
-        if known_weights_missing(model, weights or ""):  # as the whole model would find
-            return None
         found = query_export(f"{model}:{weights}")  # reads a small index, loads nothing
-        if found is None:
+        if found is None or known_weights_missing(model, weights or ""):  # as the model would
             return None
         key = ("clip-text-query", str(found[1]))
         with self._lock:

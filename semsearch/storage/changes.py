@@ -23,10 +23,12 @@ full, after noting every writer's last number, so nothing written meanwhile is m
 
 The log stays bounded: a record per ingest flush or removal is a few hundred bytes, and each
 writer keeps its last :data:`KEEP` records. Every :data:`COMPACT_EVERY` records it first
-writes its *floor* (a record ``{floor_of: writer, floor: seq}``: its records up to ``seq``
-are gone), then deletes those. A reader whose mark for a writer is below that writer's floor
-(it checks after reading the records, so a deletion during its read is seen too) cannot know
-what it missed: it reads the collection anew, as a client that never synced does.
+writes its *floor* (a record ``{writer, seq: 0, floor: N}``: its records up to N are gone;
+seq 0 keeps it harmless to clients that predate floors), then deletes those. A reader whose
+mark for a writer is below that writer's floor (it checks after reading the records, so a
+deletion during its read is seen too) cannot know what it missed: it reads the collection
+anew, as a client that never synced does. (A client from before floors cannot tell: it
+misses what was deleted before it read it.)
 Writes made outside semsearch (plain Chroma code) are not logged; ``Collection.
 rebuild_lexical`` reads a collection anew.
 """
@@ -101,8 +103,9 @@ class ChangeLog:
         """Delete this writer's records up to ``floor``, after saying so (the floor first: a
         reader that misses a record also sees why)."""
         log.upsert(ids=[f"{writer}:floor"], embeddings=[[1.0]],
-                   metadatas=[{"floor_of": writer, "floor": floor}], documents=["[]"])
-        log.delete(where={"$and": [{"writer": writer}, {"seq": {"$lte": floor}}]})
+                   metadatas=[{"writer": writer, "seq": 0, "floor": floor}], documents=["[]"])
+        log.delete(where={"$and": [{"writer": writer}, {"seq": {"$gt": 0}},
+                                   {"seq": {"$lte": floor}}]})
 
     # reading -----------------------------------------------------------------------------
     def marks(self, collection: str, epoch: str) -> dict[str, int] | None:
@@ -126,9 +129,8 @@ class ChangeLog:
         out: dict[str, int] = {}
         for metas, _ in _pages(log, None, ["metadatas"]):
             for m in metas:
-                if "writer" in m:  # not a floor
-                    w, s = str(m["writer"]), int(m["seq"])
-                    out[w] = max(out.get(w, 0), s)
+                w, s = str(m["writer"]), int(m["seq"])  # a floor is seq 0
+                out[w] = max(out.get(w, 0), s)
         return out
 
     def behind(self, log: Any, marks: dict[str, int]) -> bool:
@@ -136,8 +138,8 @@ class ChangeLog:
         the collection must then be read anew."""
         own = self.writer()
         got = log.get(where={"floor": {"$gt": 0}}, include=["metadatas"])
-        return any(str(m["floor_of"]) != own and marks.get(str(m["floor_of"]), 0) < int(m["floor"])
-                   for m in got.get("metadatas") or [] if "floor_of" in m)
+        return any(str(m["writer"]) != own and marks.get(str(m["writer"]), 0) < int(m["floor"])
+                   for m in got.get("metadatas") or [])
 
     def since(self, log: Any, marks: dict[str, int]) -> tuple[set[str], dict[str, int]]:
         """The chunk ids listed by records above ``marks`` (this writer's own skipped), and
@@ -152,9 +154,7 @@ class ChangeLog:
         ids: set[str] = set()
         after = dict(marks)
         for metas, docs in _pages(log, where, ["metadatas", "documents"]):
-            for m, doc in zip(metas, docs, strict=True):
-                if "writer" not in m:  # a floor
-                    continue
+            for m, doc in zip(metas, docs, strict=True):  # a floor: seq 0, no ids
                 w, s = str(m["writer"]), int(m["seq"])
                 after[w] = max(after.get(w, 0), s)
                 ids.update(json.loads(doc or "[]"))

@@ -74,7 +74,7 @@ SCHEMA_UTILS = "chromadb.utils.embedding_functions.schemas.schema_utils"
 
 
 def _jsonschema_stand_in() -> types.ModuleType:
-    stub = types.ModuleType("jsonschema")
+    stub = _Deferred("jsonschema")  # any other attribute: jsonschema itself
 
     class ValidationError(Exception):
         """Never raised: ``validate`` puts jsonschema's own in its place first."""

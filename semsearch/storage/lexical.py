@@ -222,13 +222,17 @@ class LexicalIndex:
         ``start``-th hit until exhausted; only chunks whose metadata passes ``where`` (a
         filter compiled by :func:`~.where_sql.compile_where`). Each page is cut from the exact
         best ``start + page`` (:meth:`top`)."""
-        offset = start
+        rows: list[tuple[str, float]] = []
+        want, complete, offset = start + page, False, start
         while True:
-            rows = self.top(text, offset + page, where)[offset:]
-            if not rows:
+            if offset + page > len(rows) and not complete:  # read twice as deep, at most
+                rows = self.top(text, want, where)
+                complete, want = len(rows) < want, 2 * want
+            part = rows[offset: offset + page]
+            if not part:
                 return
-            yield rows
-            if len(rows) < page:
+            yield part
+            if len(part) < page:
                 return
             offset += page
 
@@ -241,7 +245,7 @@ class LexicalIndex:
         ``idf * (k1 + 1)``. The rarest words are *essential*: when the ``n``-th best full
         score among the documents holding one of them beats the most the other (common)
         words can add, no document holding only common words can enter, and only the
-        essential words' posting lists are read (twice: their own scores, and the full
+        essential words' posting lists are read (to rank them alone, then for the full
         scores of the documents they match). A query of common words only reads them all.
         """
         table = self._table()
@@ -260,34 +264,52 @@ class LexicalIndex:
             if 2 * reach >= everything:
                 break  # reading the rare words twice costs more than reading all once
             most = sum(stats[t][0] for t in common) * (BM25_K1 + 1) * (1 + 1e-9) + 1e-12
-            own = self._scores(table, _match(rare), sql, params)
-            if len(own) < n or sorted(own.values(), reverse=True)[n - 1] <= most:
+            if self._nth_own(table, _match(rare), sql, params, n) <= most:
                 continue  # the common words could still add enough: a wider essential set
-            both = f"({_match(rare)}) AND ({_match(rare)} OR {_match(common)})"
-            full = sorted(((s - own[c], c) for c, s in  # both counts the rare words twice
-                           self._scores(table, both, sql, params).items()),
-                          key=lambda x: (-x[0], x[1]))
-            if len(full) >= n and full[n - 1][0] > most:
+            full = self._full(table, rare, common, sql, params)
+            # exact unless the index changed since its statistics were read: then rank it all
+            if len(full) >= n and full[n - 1][0] > most and self._idf(table, terms) == stats:
                 return self._named(full[:n])
         return [(str(c), float(s)) for c, s in self.db.execute(
             f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
             f"ON i.id = {table}.rowid WHERE {table} MATCH ? AND {sql} "
-            f"ORDER BY bm25({table}) LIMIT ?", (_match(terms), *params, n))]
+            f"ORDER BY bm25({table}), {table}.rowid LIMIT ?", (_match(terms), *params, n))]
 
-    def _scores(self, table: str, match: str, sql: str, params: list[Any]
-                ) -> dict[int, float]:
-        """The BM25 score of every row matching an FTS5 query (and passing the filter), by
-        rowid (the metadata is joined only for a filter)."""
+    def _matching(self, table: str, sql: str) -> str:
+        """Rows matching an FTS5 query (``?``) and passing the filter, with their scores (the
+        metadata is joined only for a filter)."""
         join = "" if sql == "1" else f"JOIN lexical_ids i ON i.id = {table}.rowid"
-        return {int(r): float(s) for r, s in self.db.execute(
-            f"SELECT {table}.rowid, -bm25({table}) FROM {table} {join} "
-            f"WHERE {table} MATCH ? AND {sql}", (match, *params))}
+        return (f"SELECT {table}.rowid AS id, -bm25({table}) AS s FROM {table} {join} "
+                f"WHERE {table} MATCH ? AND {sql}")
+
+    def _nth_own(self, table: str, match: str, sql: str, params: list[Any], n: int) -> float:
+        """The ``n``-th best score of the rows an FTS5 query matches (0 when fewer)."""
+        row = self.db.execute(f"SELECT s FROM ({self._matching(table, sql)}) "
+                              "ORDER BY s DESC LIMIT 1 OFFSET ?",
+                              (match, *params, n - 1)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def _full(self, table: str, rare: list[str], common: list[str], sql: str,
+              params: list[Any]) -> list[tuple[float, int]]:
+        """(full BM25 score, rowid) of every row holding a rare word, best first: the score
+        of ``(rare) AND (rare OR common)``, which counts the rare words twice, less their own
+        score, in one statement (one snapshot of the index)."""
+        both = f"({_match(rare)}) AND ({_match(rare)} OR {_match(common)})"
+        rows = self.db.execute(
+            f"WITH b AS MATERIALIZED ({self._matching(table, sql)}), "
+            f"o AS MATERIALIZED ({self._matching(table, sql)}) "
+            "SELECT b.id, b.s - o.s FROM b JOIN o ON o.id = b.id",
+            (both, *params, _match(rare), *params)).fetchall()
+        return sorted(((float(s), int(r)) for r, s in rows), key=lambda x: (-x[0], x[1]))
 
     def _named(self, ranked: list[tuple[float, int]]) -> list[tuple[str, float]]:
         """(score, rowid) pairs as (chunk id, score)."""
-        marks = ",".join("?" * len(ranked))
-        names = dict(self.db.execute(f"SELECT id, cid FROM lexical_ids WHERE id IN ({marks})",
-                                     [r for _, r in ranked]).fetchall())
+        names: dict[int, str] = {}
+        for i in range(0, len(ranked), 500):
+            part = [r for _, r in ranked[i: i + 500]]
+            names.update(self.db.execute(
+                f"SELECT id, cid FROM lexical_ids WHERE id IN ({','.join('?' * len(part))})",
+                part).fetchall())
         return [(str(names[r]), s) for s, r in ranked if r in names]
 
     def search(self, text: str, n: int, where: SqlFilter | None = None

@@ -44,9 +44,12 @@ def test_each_writer_keeps_its_last_records_and_readers_below_its_floor_read_ane
     a_id, b_id = a.writer(), b.writer()
     assert a_id and b_id
     heads = reader.heads(log)
-    assert heads == {a_id: 95, b_id: 5}  # the floor record is no writer's record
+    assert heads == {a_id: 95, b_id: 5}
     kept = log.get(where={"writer": a_id}, include=["metadatas"])["metadatas"]
-    assert sorted(int(m["seq"]) for m in kept) == list(range(61, 96))  # floor 60 at seq 90
+    # floor 60 since seq 90; the floor itself is a record at seq 0 (clients from before
+    # floors read it as an empty record)
+    assert sorted(int(m["seq"]) for m in kept) == [0, *range(61, 96)]
+    assert [m["floor"] for m in kept if m["seq"] == 0] == [60]
 
     # a reader that applied up to a's 70th record reads only what follows
     ids, after = reader.since(log, {a_id: 70, b_id: 5})

@@ -112,6 +112,22 @@ def test_changed_weights_are_not_served_by_an_old_export(cache: Path, tmp_path: 
     a, b = again.embed_batch(TEXTS[:2]), query.embed_batch(TEXTS[:2])
     assert ((a * b).sum(axis=1) > 0.9999).all()
 
+    # a tag that now resolves to another file (a new snapshot) while the old one stays
+    other = tmp_path / "other.pt"
+    torch.save(first._model.state_dict(), other)
+    clip_text.ensure(again.model_id, str(other), again._model, again._tokenizer, 77, 32)
+    assert clip_text.find(again.model_id) == clip_text.folder_for(again.model_id, str(other))
+
+
+def test_a_changed_model_config_is_exported_again(tmp_path: Path) -> None:
+    config = tmp_path / "tiny.json"
+    config.write_text(Path(TINY_CLIP).read_text())
+    before = clip_text.folder_for(f"{config}:none", "none")
+    spec = json.loads(config.read_text())
+    spec["embed_dim"], spec["note"] = 64, "another model"  # another size, whatever the clock
+    config.write_text(json.dumps(spec))
+    assert clip_text.folder_for(f"{config}:none", "none") != before
+
 
 @pytest.mark.slow  # a subprocess, to see what a fresh process imports
 def test_a_text_query_over_images_imports_no_torch(cache: Path, tmp_path: Path) -> None:
