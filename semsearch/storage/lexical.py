@@ -245,8 +245,10 @@ class LexicalIndex:
         ``idf * (k1 + 1)``. The rarest words are *essential*: when the ``n``-th best full
         score among the documents holding one of them beats the most the other (common)
         words can add, no document holding only common words can enter, and only the
-        essential words' posting lists are read (to rank them alone, then for the full
-        scores of the documents they match). A query of common words only reads them all.
+        essential words' posting lists are read (twice: their own scores, and the full
+        scores of the documents they match, as ``(rare) AND (rare OR common)``, whose score
+        counts the rare words twice). A query of common words only reads them all. Should
+        the index change between the two reads (another writer), it is ranked exhaustively.
         """
         table = self._table()
         terms = query_terms(text)
@@ -264,43 +266,30 @@ class LexicalIndex:
             if 2 * reach >= everything:
                 break  # reading the rare words twice costs more than reading all once
             most = sum(stats[t][0] for t in common) * (BM25_K1 + 1) * (1 + 1e-9) + 1e-12
-            if self._nth_own(table, _match(rare), sql, params, n) <= most:
+            own = self._scores(table, _match(rare), sql, params)
+            if len(own) < n or sorted(own.values(), reverse=True)[n - 1] <= most:
                 continue  # the common words could still add enough: a wider essential set
-            full = self._full(table, rare, common, sql, params)
-            # exact unless the index changed since its statistics were read: then rank it all
-            if len(full) >= n and full[n - 1][0] > most and self._idf(table, terms) == stats:
+            both = self._scores(table, f"({_match(rare)}) AND ({_match(rare)} OR "
+                                f"{_match(common)})", sql, params)
+            if both.keys() != own.keys() or self._idf(table, terms) != stats:
+                break  # the index changed while it was read: rank it all at once
+            full = sorted(((s - own[r], r) for r, s in both.items()),  # rare words twice
+                          key=lambda x: (-x[0], x[1]))
+            if full[n - 1][0] > most:
                 return self._named(full[:n])
         return [(str(c), float(s)) for c, s in self.db.execute(
             f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
             f"ON i.id = {table}.rowid WHERE {table} MATCH ? AND {sql} "
             f"ORDER BY bm25({table}), {table}.rowid LIMIT ?", (_match(terms), *params, n))]
 
-    def _matching(self, table: str, sql: str) -> str:
-        """Rows matching an FTS5 query (``?``) and passing the filter, with their scores (the
-        metadata is joined only for a filter)."""
+    def _scores(self, table: str, match: str, sql: str, params: list[Any]
+                ) -> dict[int, float]:
+        """The BM25 score of every row matching an FTS5 query (and passing the filter), by
+        rowid (the metadata is joined only for a filter)."""
         join = "" if sql == "1" else f"JOIN lexical_ids i ON i.id = {table}.rowid"
-        return (f"SELECT {table}.rowid AS id, -bm25({table}) AS s FROM {table} {join} "
-                f"WHERE {table} MATCH ? AND {sql}")
-
-    def _nth_own(self, table: str, match: str, sql: str, params: list[Any], n: int) -> float:
-        """The ``n``-th best score of the rows an FTS5 query matches (0 when fewer)."""
-        row = self.db.execute(f"SELECT s FROM ({self._matching(table, sql)}) "
-                              "ORDER BY s DESC LIMIT 1 OFFSET ?",
-                              (match, *params, n - 1)).fetchone()
-        return float(row[0]) if row else 0.0
-
-    def _full(self, table: str, rare: list[str], common: list[str], sql: str,
-              params: list[Any]) -> list[tuple[float, int]]:
-        """(full BM25 score, rowid) of every row holding a rare word, best first: the score
-        of ``(rare) AND (rare OR common)``, which counts the rare words twice, less their own
-        score, in one statement (one snapshot of the index)."""
-        both = f"({_match(rare)}) AND ({_match(rare)} OR {_match(common)})"
-        rows = self.db.execute(
-            f"WITH b AS MATERIALIZED ({self._matching(table, sql)}), "
-            f"o AS MATERIALIZED ({self._matching(table, sql)}) "
-            "SELECT b.id, b.s - o.s FROM b JOIN o ON o.id = b.id",
-            (both, *params, _match(rare), *params)).fetchall()
-        return sorted(((float(s), int(r)) for r, s in rows), key=lambda x: (-x[0], x[1]))
+        return {int(r): float(s) for r, s in self.db.execute(
+            f"SELECT {table}.rowid, -bm25({table}) FROM {table} {join} "
+            f"WHERE {table} MATCH ? AND {sql}", (match, *params))}
 
     def _named(self, ranked: list[tuple[float, int]]) -> list[tuple[str, float]]:
         """(score, rowid) pairs as (chunk id, score)."""

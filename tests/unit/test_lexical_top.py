@@ -71,3 +71,30 @@ def test_a_rare_word_spares_reading_the_common_ones() -> None:
         (c,)).fetchone()[0] for c, _ in got)
     plain = [s for s in statements if "ORDER BY bm25(" in s]
     assert plain == [], plain  # no exhaustive ranking of every garden and tomato
+
+
+def test_a_write_between_its_reads_is_met_by_an_exhaustive_ranking(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "catalog.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(SCHEMA)
+    rng = random.Random(3)
+    lex = LexicalIndex(db, "c")
+    lex.put(db, [(f"d{i}", " ".join(rng.choices(WORDS, WEIGHTS, k=rng.randint(2, 12))), None)
+                 for i in range(3000)])
+    other = sqlite3.connect(path, isolation_level=None)
+    writer = LexicalIndex(other, "c")
+    real = LexicalIndex._scores
+    calls: list[int] = []
+
+    def scores_then_a_write(self, *args):  # another process commits between the two reads
+        out = real(self, *args)
+        if not calls:
+            writer.put(other, [("new", "quoka quoka quoka garden", None)])
+        calls.append(1)
+        return out
+    monkeypatch.setattr(LexicalIndex, "_scores", scores_then_a_write)
+    got = lex.top("garden tomato quoka", 10)
+    assert len(calls) == 2  # it took the pruned path, then saw the change
+    same(got, exhaustive(lex, "garden tomato quoka", 10))
+    assert got[0][0] == "new"
