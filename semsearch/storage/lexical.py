@@ -267,6 +267,8 @@ class LexicalIndex:
                 break  # reading the rare words twice costs more than reading all once
             most = sum(stats[t][0] for t in common) * (BM25_K1 + 1) * (1 + 1e-9) + 1e-12
             own = self._scores(table, _match(rare), sql, params)
+            if len(own) < n and where is not None:
+                break  # a selective filter: wider sets would fall short too, so read it all
             if len(own) < n or sorted(own.values(), reverse=True)[n - 1] <= most:
                 continue  # the common words could still add enough: a wider essential set
             both = self._scores(table, f"({_match(rare)}) AND ({_match(rare)} OR "
