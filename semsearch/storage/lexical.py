@@ -249,12 +249,24 @@ class LexicalIndex:
         scores of the documents they match, as ``(rare) AND (rare OR common)``, whose score
         counts the rare words twice). A query of common words only reads them all. Should
         the index change between the two reads (another writer), it is ranked exhaustively.
+        A filtered query is ranked exhaustively too: the filter is checked on every row
+        either way, and a selective one leaves the rare words' rows short of ``n``.
         """
         table = self._table()
         terms = query_terms(text)
         if table is None or not terms or n <= 0:
             return []
         sql, params = where or ("1", [])
+        pruned = self._pruned(table, terms, n) if where is None else None
+        if pruned is not None:
+            return pruned
+        return [(str(c), float(s)) for c, s in self.db.execute(
+            f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
+            f"ON i.id = {table}.rowid WHERE {table} MATCH ? AND {sql} "
+            f"ORDER BY bm25({table}), {table}.rowid LIMIT ?", (_match(terms), *params, n))]
+
+    def _pruned(self, table: str, terms: list[str], n: int) -> list[tuple[str, float]] | None:
+        """:meth:`top` by MaxScore, or None when no set of rare words settles it."""
         stats = self._idf(table, terms)
         by_bound = sorted(terms, key=lambda t: stats[t][0])  # most common first
         everything = sum(stats[t][1] for t in terms)
@@ -266,32 +278,23 @@ class LexicalIndex:
             if 2 * reach >= everything:
                 break  # reading the rare words twice costs more than reading all once
             most = sum(stats[t][0] for t in common) * (BM25_K1 + 1) * (1 + 1e-9) + 1e-12
-            own = self._scores(table, _match(rare), sql, params)
-            if len(own) < n and where is not None:
-                break  # a selective filter: wider sets would fall short too, so read it all
+            own = self._scores(table, _match(rare))
             if len(own) < n or sorted(own.values(), reverse=True)[n - 1] <= most:
                 continue  # the common words could still add enough: a wider essential set
             both = self._scores(table, f"({_match(rare)}) AND ({_match(rare)} OR "
-                                f"{_match(common)})", sql, params)
+                                f"{_match(common)})")
             if both.keys() != own.keys() or self._idf(table, terms) != stats:
                 break  # the index changed while it was read: rank it all at once
             full = sorted(((s - own[r], r) for r, s in both.items()),  # rare words twice
                           key=lambda x: (-x[0], x[1]))
             if full[n - 1][0] > most:
                 return self._named(full[:n])
-        return [(str(c), float(s)) for c, s in self.db.execute(
-            f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
-            f"ON i.id = {table}.rowid WHERE {table} MATCH ? AND {sql} "
-            f"ORDER BY bm25({table}), {table}.rowid LIMIT ?", (_match(terms), *params, n))]
+        return None
 
-    def _scores(self, table: str, match: str, sql: str, params: list[Any]
-                ) -> dict[int, float]:
-        """The BM25 score of every row matching an FTS5 query (and passing the filter), by
-        rowid (the metadata is joined only for a filter)."""
-        join = "" if sql == "1" else f"JOIN lexical_ids i ON i.id = {table}.rowid"
+    def _scores(self, table: str, match: str) -> dict[int, float]:
+        """The BM25 score of every row matching an FTS5 query, by rowid."""
         return {int(r): float(s) for r, s in self.db.execute(
-            f"SELECT {table}.rowid, -bm25({table}) FROM {table} {join} "
-            f"WHERE {table} MATCH ? AND {sql}", (match, *params))}
+            f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ?", (match,))}
 
     def _named(self, ranked: list[tuple[float, int]]) -> list[tuple[str, float]]:
         """(score, rowid) pairs as (chunk id, score)."""
