@@ -14,10 +14,14 @@ import os
 import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, ModelUnavailable
 from ..types import ModelSpec
 from .base import Embedder
+
+if TYPE_CHECKING:
+    from .clip_text import ClipTextQuery
 from .runtime import RuntimeChoice, choose
 
 # torch's OpenMP workers spin between parallel regions: with other processes on the cores,
@@ -143,6 +147,9 @@ class ModelRegistry:
             out["text"] = choose(self.runtime, spec.text_model).label
         if spec.clip_model and spec.clip_backend == CLIP_BACKEND:
             out["clip"] = choose(self.runtime, spec.clip_model, prefer_torch=True).label
+            query = self._clip_text_query(spec)
+            if query is not None:
+                out["clip"] += f", text queries {query.runtime.label}"
         return out
 
     def text(self, spec: ModelSpec) -> Embedder:
@@ -209,7 +216,7 @@ class ModelRegistry:
         fast = self._clip_text_query(spec)
         return fast if fast is not None else self.clip(spec, collection)
 
-    def _clip_text_query(self, spec: ModelSpec) -> Embedder | None:
+    def _clip_text_query(self, spec: ModelSpec) -> ClipTextQuery | None:
         choice = self.runtime
         if spec.clip_model is None or spec.clip_backend != CLIP_BACKEND or \
                 choice.backend != "auto" or choice.device not in ("auto", "cpu"):
@@ -231,7 +238,8 @@ class ModelRegistry:
         with self._lock:
             if key not in self._models:
                 self._models[key] = ClipTextQuery(*found, runtime)
-            return self._models[key]
+            query = self._models[key]
+        return query if isinstance(query, ClipTextQuery) else None
 
     def for_space(self, spec: ModelSpec, space: str, collection: str = "",
                   texts_only: bool = False) -> Embedder:

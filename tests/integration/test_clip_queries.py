@@ -66,6 +66,8 @@ def test_building_clip_on_torch_exports_its_text_tower_for_queries(cache: Path) 
     for text in TEXTS:
         assert query.token_spans(text) == model.token_spans(text)
 
+    assert registry.runtimes(spec)["clip"] == "torch-fp32 (cpu), text queries onnx-fp32 (cpu)"
+
     # a text query loads it in the background while the store opens
     fresh = ModelRegistry(RuntimeChoice())
     thread = fresh.warm_text(spec, text=False, clip=True)
