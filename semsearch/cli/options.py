@@ -63,8 +63,8 @@ HomeOpt = Annotated[str | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 BackendOpt = Annotated[str | None, typer.Option(
     "--backend", metavar="auto|torch|onnx|openvino",
-    help="How models run: auto (ONNX Runtime on a CPU, torch on a GPU), torch, onnx or "
-         "openvino. "
+    help="How models run: auto (ONNX Runtime on a CPU, torch on a GPU; CLIP on torch, its "
+         "text queries on ONNX), torch, onnx or openvino. "
          "ONNX files are exported once from your weights and cached.")]
 PrecisionOpt = Annotated[str | None, typer.Option(
     "--precision", metavar="auto|fp32|int8",
