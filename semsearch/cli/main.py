@@ -96,8 +96,9 @@ def _alone(name: str) -> list[Any] | None:
 
 def main() -> Any:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    command = _command(sys.argv[1:])
     saved = app.registered_commands, app.registered_groups
-    alone = _alone(_command(sys.argv[1:]))
+    alone = _alone(command)
     if alone:  # build the one command run, not all (typer reads every signature: 60 ms)
         app.registered_commands, app.registered_groups = alone, []
     try:
@@ -108,7 +109,7 @@ def main() -> Any:
         code = 0
     finally:
         app.registered_commands, app.registered_groups = saved
-    if _command(sys.argv[1:]) in FAST_EXIT and not os.environ.get("SEMSEARCH_SLOW_EXIT"):
+    if command in FAST_EXIT and not os.environ.get("SEMSEARCH_SLOW_EXIT"):
         # Once torch is loaded, interpreter teardown takes seconds (measured: about 3 s on
         # 2 cores). A read-only command has nothing left to save: run the exit hooks, flush,
         # and leave at once.

@@ -47,11 +47,6 @@ PROBES = ["a photo of a cat", "Sunset over the SEA!", "naïve café &amp; 東京
           " ".join(["word"] * 100)]
 
 
-def folder_for(model_id: str, weights: str | None) -> Path:
-    """Where the export of this model and weights is (see :func:`.clip_onnx.export_folder`)."""
-    return export_folder(model_id, weights)
-
-
 def tokenizer_kind(tokenizer: Any, context: int) -> str | None:
     """:data:`BPE` when ``tokenizer`` (open_clip's) gives the port's tokens, else None."""
     path = vocab_file()
@@ -97,7 +92,7 @@ def find(model_id: str) -> Path | None:
     entry = _index().get(model_id)
     if not isinstance(entry, dict):
         return None
-    folder = folder_for(model_id, entry.get("weights"))
+    folder = export_folder(model_id, entry.get("weights"))
     if str(folder) != entry.get("folder") or not is_exported(folder, ("text",), PRECISION):
         return None
     meta = read_meta(folder) or {}
@@ -109,7 +104,7 @@ def ensure(model_id: str, weights: str | None, model: Any, tokenizer: Any, conte
     """Export the torch model's text tower for later queries, once (a notice says so), or
     again when the weights changed. A model whose tokenizer the port does not reproduce is
     remembered, not checked at every load; a failed export is tried again next time."""
-    folder = folder_for(model_id, weights)
+    folder = export_folder(model_id, weights)
     if find(model_id) == folder:  # made from the weights just loaded
         return
     entry = _index().get(model_id)
@@ -184,10 +179,3 @@ class ClipTextQuery(Embedder):
         self.prepare()
         assert self._bpe is not None
         return bpe_spans(text, self._bpe.encode)
-
-
-def query_export(model_id: str) -> tuple[str, Path] | None:
-    """(model id, folder) of a CLIP model's text-tower export for queries, when it is there
-    (``model_id``: ``MODEL:WEIGHTS``, canonical names)."""
-    folder = find(model_id)
-    return (model_id, folder) if folder is not None else None

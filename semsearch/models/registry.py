@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 from ..errors import ConfigError, ModelUnavailable
 from ..types import ModelSpec
 from .base import Embedder
+from .runtime import RuntimeChoice, choose
 
 if TYPE_CHECKING:
     from .clip_text import ClipTextQuery
-from .runtime import RuntimeChoice, choose
 
 # torch's OpenMP workers spin between parallel regions: with other processes on the cores,
 # embedding one query took 100-600 ms instead of ~15 ms (measured on 2 shared cores). Must be
@@ -226,18 +226,19 @@ class ModelRegistry:
             return None
         if self.loaded(spec.clip_backend, spec.clip_model, spec.clip_pretrained):
             return None  # the whole model is here already: no second one
-        from .clip_text import ClipTextQuery, query_export
+        from .clip_text import ClipTextQuery, find
         from .open_clip import known_weights_missing
 
         model, weights = load_backend(spec.clip_backend).canonical(
             spec.clip_model, spec.clip_pretrained)
-        found = query_export(f"{model}:{weights}")  # reads a small index, loads nothing
-        if found is None or known_weights_missing(model, weights or ""):  # as the model would
+        model_id = f"{model}:{weights}"
+        folder = find(model_id)  # reads a small index, loads nothing
+        if folder is None or known_weights_missing(model, weights or ""):  # as the model would
             return None
-        key = ("clip-text-query", str(found[1]))
+        key = ("clip-text-query", str(folder))
         with self._lock:
             if key not in self._models:
-                self._models[key] = ClipTextQuery(*found, runtime)
+                self._models[key] = ClipTextQuery(model_id, folder, runtime)
             query = self._models[key]
         return query if isinstance(query, ClipTextQuery) else None
 

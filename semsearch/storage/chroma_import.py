@@ -61,12 +61,15 @@ class _Deferred(types.ModuleType):
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") and attr.endswith("__"):
             raise AttributeError(attr)
-        name = self.__name__
-        if sys.modules.get(name) is self:
-            del sys.modules[name]
-        real = importlib.import_module(name)
+        real = self.load()
         self.__dict__.update({k: v for k, v in vars(real).items() if not k.startswith("__")})
         return getattr(real, attr)
+
+    def load(self) -> Any:
+        """The module itself (the stand-in leaves ``sys.modules`` first)."""
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return importlib.import_module(self.__name__)
 
 
 #: the chromadb module that imports jsonschema
@@ -80,9 +83,7 @@ def _jsonschema_stand_in() -> types.ModuleType:
         """Never raised: ``validate`` puts jsonschema's own in its place first."""
 
     def validate(*args: Any, **kwargs: Any) -> Any:
-        if sys.modules.get("jsonschema") is stub:
-            del sys.modules["jsonschema"]
-        real = importlib.import_module("jsonschema")
+        real = stub.load()
         utils = sys.modules.get(SCHEMA_UTILS)
         if utils is not None and getattr(utils, "jsonschema", None) is stub:
             utils.jsonschema, utils.ValidationError = real, real.ValidationError  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from semsearch.client.library import Library
 from semsearch.models import clip_text
+from semsearch.models.clip_onnx import export_folder
 from semsearch.models.clip_tokens import _PLAIN, ClipBpe, vocab_file
 from semsearch.models.open_clip import OpenClipEmbedder
 from semsearch.models.registry import ModelRegistry, default_spec
@@ -118,17 +119,17 @@ def test_changed_weights_are_not_served_by_an_old_export(cache: Path, tmp_path: 
     other = tmp_path / "other.pt"
     torch.save(first._model.state_dict(), other)
     clip_text.ensure(again.model_id, str(other), again._model, again._tokenizer, 77, 32)
-    assert clip_text.find(again.model_id) == clip_text.folder_for(again.model_id, str(other))
+    assert clip_text.find(again.model_id) == export_folder(again.model_id, str(other))
 
 
 def test_a_changed_model_config_is_exported_again(tmp_path: Path) -> None:
     config = tmp_path / "tiny.json"
     config.write_text(Path(TINY_CLIP).read_text())
-    before = clip_text.folder_for(f"{config}:none", "none")
+    before = export_folder(f"{config}:none", "none")
     spec = json.loads(config.read_text())
     spec["embed_dim"], spec["note"] = 64, "another model"  # another size, whatever the clock
     config.write_text(json.dumps(spec))
-    assert clip_text.folder_for(f"{config}:none", "none") != before
+    assert export_folder(f"{config}:none", "none") != before
 
 
 @pytest.mark.slow  # a subprocess, to see what a fresh process imports
