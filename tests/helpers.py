@@ -17,6 +17,10 @@ from semsearch.storage.vectors import Match
 DATA = Path(__file__).parent / "data"
 #: models on torch fp32, whose vectors do not depend on the batch (see conftest.reference_lib)
 REFERENCE = ModelRegistry(RuntimeChoice(backend="torch", precision="fp32", device="cpu"))
+#: ONNX fp32: torch's vectors to 1e-6, whatever the batch or the CPU's instruction set, for
+#: outputs that print scores (snapshots); the default CPU runtime (int8) scales activations
+#: per batch, and its integer kernels differ between CPUs with and without VNNI
+EXACT = ModelRegistry(RuntimeChoice(backend="onnx", precision="fp32", device="cpu"))
 TINY_CLIP = str(DATA / "tiny-clip.json")
 SCORE_TOL = 1e-4
 #: brute-force scores closer than this may come back in either order

@@ -64,12 +64,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 BackendOpt = Annotated[str | None, typer.Option(
     "--backend", metavar="auto|torch|onnx|openvino",
     help="How models run: auto (ONNX Runtime on a CPU, torch on a GPU; CLIP on torch, its "
-         "text queries on ONNX), torch, onnx or openvino. "
+         "text queries on ONNX; --precision int8 puts CLIP on ONNX too), torch, onnx or "
+         "openvino. "
          "ONNX files are exported once from your weights and cached.")]
 PrecisionOpt = Annotated[str | None, typer.Option(
     "--precision", metavar="auto|fp32|int8",
-    help="auto is fp32. int8 (ONNX/OpenVINO only) is faster on a CPU, with vectors that "
-         "agree to 0.99 cosine.")]
+    help="auto: int8 for MiniLM on ONNX Runtime on a CPU (about 2x torch, vectors agree "
+         "to 0.99 cosine), fp32 elsewhere. fp32: torch's vectors. int8 needs onnx or "
+         "openvino.")]
 DeviceOpt = Annotated[str | None, typer.Option(
     "--device", metavar="auto|cpu|cuda|mps",
     help="auto: CUDA, then Apple MPS, then the CPU.")]

@@ -13,10 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from .inference import Session, export_dir, exported, fingerprint, model_file
+from . import onnx_export
+from .inference import Session, export_dir, fingerprint, model_file
 from .runtime import Runtime
 
 PARTS = ("image", "text")
+#: images or texts per run on the CPU: measured on ViT-B-32 (2 cores), 16 images ran 9 % (fp32)
+#: and 16 % (int8) faster than 64, texts about 5 %; a GPU takes the whole batch at once
+CPU_ROWS = 16
 
 
 class OnnxClip:
@@ -24,7 +28,7 @@ class OnnxClip:
                  build_torch: Callable[[], Any]) -> None:
         self.runtime = runtime
         self.folder = export_folder(model_id, weights)
-        meta = exported(self.folder, PARTS, runtime.precision,
+        meta = onnx_export.exported(self.folder, PARTS, runtime.precision,
                         lambda: self._export(model_id, build_torch()))
         self.meta = meta
         self.dim = int(meta["dim"])
@@ -33,8 +37,6 @@ class OnnxClip:
         self._text = Session(model_file(self.folder, "text", runtime.precision), runtime)
 
     def _export(self, model_id: str, model: Any) -> dict[str, Any]:
-        from . import onnx_export
-
         cfg = dict(getattr(model.visual, "preprocess_cfg", {}) or {})
         size = image_size(model)
         context = int(getattr(model, "context_length", 77) or 77)
@@ -60,10 +62,17 @@ class OnnxClip:
             interpolation=p.get("interpolation"), fill_color=p.get("fill_color", 0))
 
     def encode_text(self, tokens: np.ndarray) -> np.ndarray:
-        return self._text({"tokens": tokens.astype(np.int64)})
+        return self._runs(self._text, "tokens", tokens.astype(np.int64))
 
     def encode_image(self, pixels: np.ndarray) -> np.ndarray:
-        return self._image({"pixels": pixels.astype(np.float32)})
+        return self._runs(self._image, "pixels", pixels.astype(np.float32))
+
+    def _runs(self, session: Session, name: str, batch: np.ndarray) -> np.ndarray:
+        rows = CPU_ROWS if self.runtime.device == "cpu" else len(batch)
+        if len(batch) <= rows:
+            return session({name: batch})
+        return np.concatenate([session({name: batch[i:i + rows]})
+                               for i in range(0, len(batch), rows)])
 
 
 def export_folder(model_id: str, weights: str | None) -> Path:

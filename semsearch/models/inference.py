@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,16 +59,6 @@ def is_exported(folder: Path, parts: Sequence[str], precision: str) -> bool:
     """Whether ``folder`` holds its facts and every part at ``precision``."""
     return read_meta(folder) is not None and all(
         model_file(folder, p, precision).is_file() for p in parts)
-
-
-def exported(folder: Path, parts: Sequence[str], precision: str,
-             export: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """The export's recorded facts (``meta.json``), after ``export()`` made it if any part at
-    ``precision`` is missing."""
-    meta = read_meta(folder)
-    if meta is None or not is_exported(folder, parts, precision):
-        meta = export()
-    return meta
 
 
 def read_meta(folder: Path) -> dict[str, Any] | None:

