@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SemsearchError, StoreLocked
+from .chroma_reader import Reader, open_reader
 
 try:
     import fcntl
@@ -68,9 +69,13 @@ def served_hint(holder: str) -> str:
 def private_client(path: str) -> tuple[Any, Any]:
     """A ``PersistentClient`` on its own Chroma ``System``: not shared with (nor replacing)
     clients other code in this process opened on the same path. Returns (client, system)."""
-    import chromadb
+    from .chroma_import import import_chromadb
+
+    chromadb = import_chromadb(embedded=True)
     from chromadb.api.shared_system_client import SharedSystemClient as Shared
     from chromadb.config import Settings
+
+    from . import chroma_plugin as _register  # noqa: F401 - registers semsearch's embedding functions
 
     settings = Settings(anonymized_telemetry=False)
     with _chroma_lock:
@@ -131,7 +136,9 @@ class EmbeddedStore:
                 pass
         return self._client
 
-    def _reopen(self) -> None:
+    def _reopen(self, full: bool) -> None:
+        """Open the store anew: chromadb's client for a write (``full``), else a reader over
+        Chroma's Rust core alone (no chromadb import; :mod:`.chroma_reader`) where it can."""
         if self._system is not None:
             # a handle another thread took just before keeps working (on stale data); the
             # client before that one is closed
@@ -140,6 +147,11 @@ class EmbeddedStore:
                 with contextlib.suppress(Exception):
                     self._retired.pop(0).stop()
         self._client, self._system = None, None
+        reader = None if full else open_reader(str(self.path))
+        if reader is not None:
+            self._client, self._system = reader, reader
+            self.version += 1
+            return
         try:
             self._client, self._system = private_client(str(self.path))
         except Exception as e:
@@ -155,8 +167,10 @@ class EmbeddedStore:
 
     def _refresh(self) -> None:
         current = self._generation()
-        if self._client is None or current != self._seen:
-            self._reopen()
+        full = self._mode == EXCLUSIVE
+        if self._client is None or current != self._seen or \
+                (full and isinstance(self._client, Reader)):  # a write needs chromadb's
+            self._reopen(full)
         self._seen = current
         self._dirty = False
 

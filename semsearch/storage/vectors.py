@@ -66,10 +66,11 @@ class Store(ForeignCollections, BulkReads):
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         logging.getLogger("chromadb").setLevel(logging.ERROR)
 
-        from .chroma_import import import_chromadb
+        if url:  # the embedded store imports chromadb when it first writes (.embedded)
+            from .chroma_import import import_chromadb
 
-        import_chromadb(embedded=url is None)
-        from . import chroma_plugin as _register  # noqa: F401 - registers semsearch's embedding functions
+            import_chromadb(embedded=False)
+            from . import chroma_plugin as _register  # noqa: F401 - registers semsearch's embedding functions
 
         self.url = url
         self.home = home
@@ -206,8 +207,9 @@ class Store(ForeignCollections, BulkReads):
 
         key = self.name(collection, space)
         ef = embedding_function(space, models)
-        self._wrote()
-        try:
+        # a write: held exclusive (so on chromadb's client) even where a read came here
+        with self._hold(True), self._create_error(key):
+            self._wrote()
             return self.client.get_or_create_collection(
                 key,
                 configuration={"hnsw": hnsw_settings(), "embedding_function": ef},  # type: ignore[arg-type,typeddict-item]
@@ -221,6 +223,12 @@ class Store(ForeignCollections, BulkReads):
                     "semsearch:clip_backend": models.clip_backend,
                 },
             )
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _create_error(key: str) -> Iterator[None]:
+        try:
+            yield
         except Exception as e:
             raise SemsearchError(f"vector store error on {key}: {e}") from e
 

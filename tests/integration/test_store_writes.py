@@ -41,7 +41,7 @@ def test_each_client_reads_a_collection_before_its_first_write(
     assert store.count("notes", "text") == 1199
     assert store.passing("notes", "text", ["i7", "i8"], None) == {"i8"}
 
-    store.embedded._reopen()  # type: ignore[union-attr]  # a new client (another process's view)
+    store.embedded._reopen(full=True)  # type: ignore[union-attr]  # another process's client
     calls.clear()
     store.delete("notes", "text", ["i9"])
     assert calls[:2] == [("count", "notes.text"), ("delete", "notes.text")]
