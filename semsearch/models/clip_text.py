@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,11 @@ from .inference import (
     read_meta,
     write_meta,
 )
+from .onnx_export import TOKEN_TABLE
 from .runtime import Runtime
 
 PRECISION = "fp32"
+QUERY = "query"
 INDEX = "clip-text-queries.json"
 #: what the export's meta says of a tokenizer ClipBpe reproduces
 BPE = "clip-bpe"
@@ -93,10 +96,17 @@ def find(model_id: str) -> Path | None:
     if not isinstance(entry, dict):
         return None
     folder = export_folder(model_id, entry.get("weights"))
-    if str(folder) != entry.get("folder") or not is_exported(folder, ("text",), PRECISION):
+    if str(folder) != entry.get("folder") or not is_exported(folder, (_part(folder),),
+                                                              PRECISION):
         return None
     meta = read_meta(folder) or {}
     return folder if meta.get("tokenizer") == BPE and vocab_file() is not None else None
+
+
+def _part(folder: Path) -> str:
+    """The graph queries run: ``query`` (cut to each batch's length) where it was made."""
+    meta = read_meta(folder) or {}
+    return QUERY if meta.get("query") == QUERY else "text"
 
 
 def ensure(model_id: str, weights: str | None, model: Any, tokenizer: Any, context: int,
@@ -104,9 +114,12 @@ def ensure(model_id: str, weights: str | None, model: Any, tokenizer: Any, conte
     """Export the torch model's text tower for later queries, once (a notice says so), or
     again when the weights changed. A model whose tokenizer the port does not reproduce is
     remembered, not checked at every load; a failed export is tried again next time."""
+    from . import onnx_export
+
     folder = export_folder(model_id, weights)
-    if find(model_id) == folder:  # made from the weights just loaded
-        return
+    query = onnx_export.clip_query_graph(model)
+    if find(model_id) == folder and (query is None or _part(folder) == QUERY):
+        return  # made from the weights just loaded (an older export: the cut graph is added)
     entry = _index().get(model_id)
     if isinstance(entry, dict) and entry.get("unserved") == folder.name:
         return
@@ -114,28 +127,32 @@ def ensure(model_id: str, weights: str | None, model: Any, tokenizer: Any, conte
     if kind is None:  # another tokenizer: the same answer next time
         _remember(model_id, {"weights": weights, "unserved": folder.name})
         return
-    _export(model_id, folder, model, kind, context, image_size)
+    _export(model_id, folder, model, kind, context, image_size, query)
     remember(model_id, weights, folder)
 
 
 def _export(model_id: str, folder: Path, model: Any, kind: str, context: int,
-            image_size: int) -> None:
+            image_size: int, query: Callable[[Path], None] | None) -> None:
     from . import onnx_export
 
     meta = read_meta(folder)
-    if meta is not None and is_exported(folder, ("text",), PRECISION):
+    part = "text" if query is None else QUERY
+    if meta is not None and is_exported(folder, (part,), PRECISION) and \
+            (query is None or meta.get("query") == QUERY):
         if meta.get("tokenizer") != kind:
             write_meta(folder, {**meta, "tokenizer": kind})
-    else:
-        import torch
+        return
+    import torch
 
-        with torch.no_grad():
-            probe = model.encode_text(torch.zeros(1, context, dtype=torch.long))
-        meta = {"model": model_id, "dim": int(probe.shape[-1]), "context_length": context,
-                "image_size": image_size, "tokenizer": kind}
-        text = onnx_export.clip_graphs(model, image_size, context)["text"]
-        onnx_export.build(folder, {"text": text}, PRECISION, meta,
-                          f"CLIP {model_id} text tower, for text queries without torch,")
+    with torch.no_grad():
+        probe = model.encode_text(torch.zeros(1, context, dtype=torch.long))
+    meta = {**(meta or {}), "model": model_id, "dim": int(probe.shape[-1]),
+            "context_length": context, "image_size": image_size, "tokenizer": kind}
+    if query is not None:
+        meta["query"] = QUERY
+    graph = query or onnx_export.clip_graphs(model, image_size, context)["text"]
+    onnx_export.build(folder, {part: graph}, PRECISION, meta,
+                      f"CLIP {model_id} text tower, for text queries without torch,")
 
 
 class ClipTextQuery(Embedder):
@@ -154,6 +171,7 @@ class ClipTextQuery(Embedder):
         self._lock = threading.Lock()
         self._bpe: ClipBpe | None = None
         self._session: Session | None = None
+        self._table: np.ndarray | None = None  # token embeddings, for the cut graph
 
     @property
     def dim(self) -> int:
@@ -165,7 +183,10 @@ class ClipTextQuery(Embedder):
                 path = vocab_file()
                 assert path is not None  # checked by find()
                 self._bpe = ClipBpe(path, self.context)
-                self._session = Session(model_file(self.folder, "text", PRECISION),
+                part = _part(self.folder)
+                if part == QUERY:
+                    self._table = np.load(self.folder / TOKEN_TABLE, mmap_mode="r")
+                self._session = Session(model_file(self.folder, part, PRECISION),
                                         self.runtime, few=True)
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
@@ -173,7 +194,14 @@ class ClipTextQuery(Embedder):
             return np.zeros((0, self.dim), dtype=np.float32)
         self.prepare()
         assert self._bpe is not None and self._session is not None
-        return normalize(self._session({"tokens": self._bpe(texts)}))
+        tokens = self._bpe(texts)
+        if self._table is None:
+            return normalize(self._session({"tokens": tokens}))
+        # up to the last end token (the highest id, as open_clip pools): causal attention
+        # makes what follows it irrelevant
+        tokens = tokens[:, :int(tokens.argmax(axis=1).max()) + 1]
+        embedded = np.ascontiguousarray(self._table[tokens], dtype=np.float32)
+        return normalize(self._session({"embedded": embedded, "tokens": tokens}))
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         self.prepare()

@@ -63,6 +63,10 @@ def test_building_clip_on_torch_exports_its_text_tower_for_queries(cache: Path) 
     assert isinstance(query, clip_text.ClipTextQuery)
     a, b = model.embed_batch(TEXTS), query.embed_batch(TEXTS)
     assert a.shape == b.shape and ((a * b).sum(axis=1) > 0.9999).all()
+    # the graph cut to each batch's length, its token table beside it: the same vectors
+    assert query._table is not None and (folder / "query-fp32.onnx").is_file()
+    alone = np.stack([query.embed_batch([t])[0] for t in TEXTS])
+    assert ((alone * a).sum(axis=1) > 0.9999).all()
     assert query.dim == model.dim and query.max_tokens == model.max_tokens
     for text in TEXTS:
         assert query.token_spans(text) == model.token_spans(text)
