@@ -48,9 +48,9 @@ def lib(home: Path) -> Iterator[Library]:
 @pytest.fixture
 def reference_lib(home: Path) -> Iterator[Library]:
     """A library whose models run on torch fp32, the reference, for checks against vectors
-    computed again elsewhere (brute-force rankings). The default CPU runtime, ONNX fp32, agrees
-    with it to 1e-6; int8 (``SEMSEARCH_PRECISION=int8``) scales activations per batch, so its
-    vectors move by about 1e-2 with their batch (test_backends.py checks every runtime)."""
+    computed again elsewhere (brute-force rankings). ONNX fp32 agrees with it to 1e-6; the
+    default CPU runtime for MiniLM, ONNX int8, scales activations per batch, so its vectors
+    move by about 1e-2 with their batch (test_backends.py checks every runtime)."""
     from helpers import REFERENCE
 
     library = Library(home, models=REFERENCE)

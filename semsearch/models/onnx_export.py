@@ -15,7 +15,7 @@ import shutil
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,40 +83,69 @@ def _export(module: Any, args: tuple[Any, ...], path: Path, inputs: list[str],
 
 def build(folder: Path, parts: dict[str, Callable[[Path], None]], precision: str,
           meta: dict[str, Any], what: str) -> None:
-    """Make ``folder`` hold each part at ``precision`` (fp32 first: int8 is made from it)."""
-    missing = [p for p in parts if not model_file(folder, p, precision).is_file()]
-    if not missing:
+    """Make ``folder`` hold each part at ``precision`` (fp32 first: int8 is made from it).
+    One process at a time (a lock file beside the folder); one that waited finds the parts
+    made and returns."""
+    if not [p for p in parts if not model_file(folder, p, precision).is_file()]:
         return
-    notice(f"exporting {what} to ONNX {precision} (once; cached in {folder})")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    work: Path | None = None
     try:
-        if folder.is_dir():
-            for f in folder.iterdir():
-                shutil.copy2(f, work / f.name)
-        for part in missing:
-            fp32 = model_file(work, part, "fp32")
-            if not fp32.is_file():
-                parts[part](fp32)
-                externalize(fp32)
-            if precision == "int8":
-                quantize(fp32, model_file(work, part, "int8"))
-                externalize(model_file(work, part, "int8"))
-        write_meta(work, meta)
-        if folder.is_dir():
-            old = folder.with_name(folder.name + ".old")
-            os.replace(folder, old)
-            os.replace(work, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(work, folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(folder.parent / f".{folder.name}.lock"):
+            missing = [p for p in parts if not model_file(folder, p, precision).is_file()]
+            if not missing:
+                return
+            notice(f"exporting {what} to ONNX {precision} (once; cached in {folder})")
+            work = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+            _make(folder, work, {p: parts[p] for p in missing}, precision, meta)
     except ModelUnavailable:
         raise
     except Exception as e:
         raise ModelUnavailable(f"exporting {what} to ONNX failed: "
                                f"{str(e).splitlines()[0][:200]}; use --backend torch") from e
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _make(folder: Path, work: Path, parts: dict[str, Callable[[Path], None]], precision: str,
+          meta: dict[str, Any]) -> None:
+    if folder.is_dir():
+        for f in folder.iterdir():
+            shutil.copy2(f, work / f.name)
+    for part, make in parts.items():
+        fp32 = model_file(work, part, "fp32")
+        if not fp32.is_file():
+            make(fp32)
+            externalize(fp32)
+        if precision == "int8":
+            quantize(fp32, model_file(work, part, "int8"))
+            externalize(model_file(work, part, "int8"))
+    write_meta(work, meta)
+    if folder.is_dir():
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)  # left by a run that was killed here
+        os.replace(folder, old)
+        os.replace(work, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(work, folder)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` (none where the OS has no ``fcntl``)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def exported(folder: Path, parts: Sequence[str], precision: str,

@@ -145,8 +145,7 @@ class SentenceTransformerEmbedder(Embedder):
         self._model: Any = None
         if self.runtime.backend != "torch":
             try:
-                self._onnx = OnnxText(self.model_id, weights_source(self.model_id),
-                                      self.runtime, self._load_torch)
+                self._onnx = self._exported(choice)
             except ExportUnsupported:
                 if choice.backend != "auto":
                     raise
@@ -166,6 +165,23 @@ class SentenceTransformerEmbedder(Embedder):
         self._dim = int(get_dim())
         if self.runtime.device != "cpu":
             self.batch_size = 256
+
+    def _exported(self, choice: RuntimeChoice) -> OnnxText:
+        """The export at this runtime; where int8 was ``auto``'s pick and cannot be made
+        here (a read-only cache, a damaged fp32 file), fp32, with a notice."""
+        source = weights_source(self.model_id)
+        try:
+            return OnnxText(self.model_id, source, self.runtime, self._load_torch)
+        except ExportUnsupported:
+            raise
+        except ModelUnavailable as e:
+            if choice.precision != "auto" or self.runtime.precision != "int8":
+                raise
+            from .onnx_export import notice
+
+            notice(f"int8 is not available here ({e}); {self.model_id} runs fp32")
+            self.runtime = Runtime(self.runtime.backend, "fp32", self.runtime.device)
+            return OnnxText(self.model_id, source, self.runtime, self._load_torch)
 
     def _load_torch(self) -> Any:
         if self._model is None:

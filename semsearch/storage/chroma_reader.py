@@ -20,13 +20,23 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import resource
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 TENANT, DATABASE = "default_tenant", "default_database"
+#: the bindings' calls as this module makes them (positionally): checked before use, so
+#: bindings of another shape leave reads to chromadb's client instead of failing
+SIGNATURES = {
+    "get": "collection_id, ids, where, limit, offset, where_document, include, tenant, "
+           "database",
+    "query": "collection_id, ids, query_embeddings, n_results, where, where_document, "
+             "include, tenant, database",
+    "count": "collection_id, tenant, database",
+    "get_collection": "name, tenant, database",
+    "list_collections": "limit, offset, tenant, database",
+}
 QUERY_INCLUDE = ["metadatas", "documents", "distances"]
 GET_INCLUDE = ["metadatas", "documents"]
 
@@ -44,16 +54,36 @@ def open_reader(path: str) -> Reader | None:
     try:
         import chromadb_rust_bindings as rust
 
+        if not all(_parameters(getattr(rust.Bindings, name)) == SIGNATURES[name]
+                   for name in SIGNATURES):
+            return None
         config = rust.SqliteDBConfig(hash_type=rust.MigrationHash.MD5,
                                      migration_mode=rust.MigrationMode.Apply,
                                      url=os.path.join(path, "chroma.sqlite3"))
         # chromadb's own choice: every HNSW index holds 5 files open
-        files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        files = _open_files_limit()
         bindings = rust.Bindings(allow_reset=False, sqlite_db_config=config,
                                  persist_path=path, hnsw_cache_size=max(1, files // 5))
         return Reader(bindings)
     except Exception:  # bindings of another shape: chromadb's client serves instead
         return None
+
+
+def _parameters(method: Any) -> str:
+    """``a, b, c`` from a native method's ``($self, a, b, c)`` text signature."""
+    text = str(getattr(method, "__text_signature__", "") or "")
+    names = [p.strip().split("=")[0].strip() for p in text.strip("()").split(",")]
+    return ", ".join(n for n in names if n and n not in ("$self", "/", "*"))
+
+
+def _open_files_limit() -> int:
+    try:
+        import resource
+    except ImportError:  # Windows: the C runtime's limit, as chromadb reads it
+        import ctypes
+
+        return int(ctypes.cdll.msvcrt._getmaxstdio())  # type: ignore[attr-defined]
+    return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
 class Reader:
@@ -81,8 +111,9 @@ class Reader:
                 for c in self.bindings.list_collections(None, None, TENANT, DATABASE)]
 
     def get_collection(self, name: str, embedding_function: Any = None) -> ReaderCollection:
-        if self._names is None:  # a missing name is then found out without an error from
-            # the bindings, which would import chromadb to raise it
+        # a missing name is found out without an error from the bindings (which import
+        # chromadb to raise it); the names are listed again before a miss is reported
+        if self._names is None or name not in self._names:
             self._names = {c.name for c in self.list_collections()}
         if name not in self._names:
             raise NotFoundError(f"Collection [{name}] does not exist")

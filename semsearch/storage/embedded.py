@@ -273,8 +273,12 @@ class EmbeddedStore:
                 except BaseException:
                     self._flock(SHARED, True, None)  # a failed conversion may drop the lock
                     raise
-                self._note(note or describe_process())
-                self._refresh()
+                try:
+                    self._note(note or describe_process())
+                    self._refresh()  # (from a reader: chromadb's client)
+                except BaseException:
+                    self._flock(SHARED, True, None)  # back as it was; the client reopens
+                    raise
             self._depth += 1
             try:
                 yield self._client

@@ -7,6 +7,7 @@ cache (``~/.cache/semsearch/onnx``, or ``$SEMSEARCH_CACHE``) and reused by later
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -270,3 +271,56 @@ def test_int8_is_made_from_an_fp32_export_without_torch(tmp_path, monkeypatch) -
     assert model_file(old, "text", "int8").is_file()
     cos = (model.embed_batch(TEXTS) * reference).sum(axis=1)
     assert cos.mean() >= 0.99 and cos.min() >= 0.96, cos
+
+
+def _fp32_only_cache(tmp_path: Path) -> Path:
+    good = text_model("onnx", "fp32")._onnx
+    assert good is not None
+    old = tmp_path / "cache" / "onnx" / good.folder.name
+    old.mkdir(parents=True)
+    for f in good.folder.iterdir():
+        if "int8" not in f.name:
+            (old / f.name).write_bytes(f.read_bytes())
+    return old
+
+
+def test_processes_deriving_int8_at_once_all_succeed(tmp_path: Path) -> None:
+    """Several first queries after an upgrade (the TUI and a script) quantise once: the
+    others wait for the lock and find int8 made."""
+    folder = _fp32_only_cache(tmp_path)
+    code = ("from semsearch.models.sentence_transformers import SentenceTransformerEmbedder\n"
+            "from semsearch.models.runtime import RuntimeChoice\n"
+            "m = SentenceTransformerEmbedder(runtime=RuntimeChoice(device='cpu'))\n"
+            "print(m.runtime.label, m.embed_batch(['hello']).shape)\n")
+    env = {**os.environ, "SEMSEARCH_CACHE": str(tmp_path / "cache")}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(3)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [e for _, e in outs]
+    assert [o.strip() for o, _ in outs] == ["onnx-int8 (cpu) (1, 384)"] * 3
+    assert model_file(folder, "text", "int8").is_file()
+    assert sum("exporting" in e for _, e in outs) == 1  # one process made it
+    assert not list(folder.parent.glob(".export-*")) and not folder.with_name(
+        folder.name + ".old").exists()
+
+
+def test_auto_int8_that_cannot_be_made_runs_fp32(tmp_path, monkeypatch, caplog) -> None:
+    from semsearch.models import onnx_export
+
+    _fp32_only_cache(tmp_path)
+    monkeypatch.setenv("SEMSEARCH_CACHE", str(tmp_path / "cache"))
+
+    def fails(src: Path, dst: Path) -> None:
+        raise OSError("Read-only file system")
+
+    monkeypatch.setattr(onnx_export, "quantize", fails)
+    with caplog.at_level("INFO", logger="semsearch"):
+        model = SentenceTransformerEmbedder(runtime=RuntimeChoice(device="cpu"))
+    assert model.runtime.label == "onnx-fp32 (cpu)"
+    assert "int8 is not available here" in caplog.text and "Read-only" in caplog.text
+    assert np.allclose(model.embed_batch(TEXTS[:3]), text_model("onnx", "fp32").embed_batch(
+        TEXTS[:3]), atol=1e-6)
+    with pytest.raises(ModelUnavailable, match="Read-only file system"):  # asked for: an error
+        SentenceTransformerEmbedder(
+            runtime=RuntimeChoice(backend="onnx", precision="int8", device="cpu"))

@@ -106,3 +106,27 @@ def test_a_search_in_a_fresh_process_never_imports_chromadb(home: Path) -> None:
     assert "rain.md" in subprocess.run(
         [sys.executable, "-c", code, str(home), "search", "rain this weekend", "-c", "notes",
          "-k", "1"], capture_output=True, text=True, timeout=120).stdout
+
+
+def test_bindings_of_another_shape_leave_reads_to_chromadb(home: Path, monkeypatch) -> None:
+    from semsearch.storage import chroma_reader
+
+    monkeypatch.setitem(chroma_reader.SIGNATURES, "query", "collection_id, embeddings, k")
+    assert open_reader(str(home / "chroma")) is None
+    store = EmbeddedStore(home)
+    with store.reading() as client:
+        assert not isinstance(client, Reader)
+    store.close()
+
+
+def test_a_collection_made_after_the_reader_opened_is_found(tmp_path: Path) -> None:
+    path = str(tmp_path / "chroma")
+    client, system = private_client(path)
+    client.create_collection("first")
+    reader = open_reader(path)
+    assert reader is not None
+    assert reader.get_collection("first").name == "first"
+    client.create_collection("later")  # plain Chroma code, beside semsearch
+    assert reader.get_collection("later").count() == 0
+    system.stop()
+    reader.stop()
