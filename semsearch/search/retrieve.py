@@ -144,7 +144,15 @@ class Retriever:
         stubs = [m.chroma_id for m in matches if m.document is None and m.distance is None]
         if not stubs:
             return matches
-        if documents:
+        found: dict[str, tuple[dict[str, Any], str | None, np.ndarray | None]]
+        if documents and query is None:  # lexical alone: the index holds text and metadata,
+            # so the vector store (whose first read loads its whole HNSW index) stays closed
+            found = {cid: (meta, doc, None)
+                     for cid, (meta, doc) in self.data.lexical(self.name).stored(stubs).items()}
+            rest = [c for c in stubs if c not in found]
+            if rest:
+                found.update(self.store.fetch(self.name, "text", rest, None, False))
+        elif documents:
             found = self.store.fetch(self.name, "text", stubs, None, query is not None)
         else:
             found = {cid: ({}, None, v)

@@ -141,6 +141,27 @@ class LexicalIndex:
                             for c, m in zip(ids, metas, strict=True)])
         db.execute("UPDATE lexical_tables SET filters=1 WHERE collection=?", (self.collection,))
 
+    def stored(self, cids: Sequence[str]) -> dict[str, tuple[dict[str, Any], str]]:
+        """The metadata and text the index holds for ``cids``: the chunk's document and
+        metadata as the store has them (written in the same flush, from the same values),
+        read without opening the vector store. Rows without metadata (an index from before
+        schema 4) are left out."""
+        table = self._table()
+        out: dict[str, tuple[dict[str, Any], str]] = {}
+        if table is None:
+            return out
+        cids = list(cids)
+        for i in range(0, len(cids), 500):
+            part = cids[i:i + 500]
+            rows = self.db.execute(
+                f"SELECT i.cid, i.meta, t.body FROM lexical_ids i JOIN {table} t "
+                f"ON t.rowid = i.id WHERE i.collection=? AND i.cid IN "
+                f"({','.join('?' * len(part))})", [self.collection, *part])
+            for cid, meta, body in rows:
+                if meta is not None:
+                    out[cid] = (json.loads(meta), body)
+        return out
+
     # writing (inside the catalog's transaction) ----------------------------------------------
     def put(self, db: sqlite3.Connection, rows: Iterable[Row]) -> None:
         """Index (chunk id, text, metadata) rows, replacing what those ids held."""

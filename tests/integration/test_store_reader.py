@@ -41,6 +41,8 @@ def test_the_reader_answers_as_chromadb_does(home: Path) -> None:
         assert str(ours.id) == str(theirs.id) and ours.name == theirs.name
         assert ours.metadata == theirs.metadata
         assert ours.configuration_json == theirs.configuration_json
+        # written to disk every 256 vectors: a fresh process re-inserts few (semsearch.hnsw)
+        assert ours.configuration_json["hnsw"]["sync_threshold"] == 256
         assert ours.count() == theirs.count() == len(SHORT_TEXTS)
 
         include = ["embeddings", "documents", "metadatas"]
@@ -130,3 +132,56 @@ def test_a_collection_made_after_the_reader_opened_is_found(tmp_path: Path) -> N
     assert reader.get_collection("later").count() == 0
     system.stop()
     reader.stop()
+
+
+def test_lexical_hits_read_text_and_metadata_from_the_index(tmp_path: Path) -> None:
+    """A lexical search hydrates its hits from the lexical index, which holds each chunk's
+    document and metadata as the store has them: the same values, read without loading the
+    vector index."""
+    from helpers import long_markdown
+
+    src = tmp_path / "src"
+    write(src / "long.md", long_markdown(6))
+    write(src / "rain.md", SHORT_TEXTS["rain.md"])
+    write(src / "books.jsonl", "\n".join(json.dumps(r) for r in [
+        {"id": "b1", "title": "Dune", "year": 1965, "score": 4.5, "owned": True},
+        {"id": "b2", "title": "The Hobbit", "year": 1937, "score": 4.75, "owned": False},
+    ]) + "\n")
+    with Library(tmp_path / "home") as lib:
+        col = lib.collection("c", clip_model="none")
+        col.ingest([src], id_field="id", text_fields=["title"])
+        data = lib.data
+        cids = [r[0] for r in data.catalog.db.execute(  # every chunk the index holds
+            "SELECT cid FROM lexical_ids WHERE collection='c'")]
+        held = data.store.fetch("c", "text", cids)
+        stored = data.lexical("c").stored(list(held))
+        assert len(held) > 5 and set(stored) == set(held)
+        for cid, (meta, doc, _) in held.items():
+            assert stored[cid] == (meta, doc), cid
+        hits = col.search("Dune", mode="lexical")
+        assert hits and hits[0].id == "b1"
+
+
+def test_a_lexical_search_never_reads_the_vector_index(home: Path) -> None:
+    code = (
+        "import json, sys, atexit\n"
+        "from semsearch.storage import chroma_reader as r\n"
+        "calls = []\n"
+        "for name in ('count', 'get', 'query'):\n"
+        "    f = getattr(r.ReaderCollection, name)\n"
+        "    setattr(r.ReaderCollection, name, lambda self, *a, _n=name, _f=f, **k: "
+        "(calls.append(_n), _f(self, *a, **k))[1])\n"
+        "atexit.register(lambda: print(json.dumps(calls), file=sys.stderr))\n"
+        "from semsearch.cli.main import main\n"
+        "sys.argv = ['semsearch', '--home', sys.argv[1], 'search', sys.argv[2], '-c', 'notes',"
+        " '--mode', sys.argv[3], '-k', '2']\n"
+        "main()\n"
+    )
+    runs = {}
+    for mode in ("lexical", "hybrid"):
+        out = subprocess.run([sys.executable, "-c", code, str(home), "guitar campfire", mode],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert "guitar.txt" in out.stdout
+        runs[mode] = json.loads(out.stderr.strip().splitlines()[-1])
+    assert runs["lexical"] == [] and "query" in runs["hybrid"]

@@ -138,7 +138,9 @@ def test_hnsw_settings_come_from_the_environment(monkeypatch):
     assert hnsw_settings() == HNSW
     monkeypatch.setenv("SEMSEARCH_HNSW_EF_SEARCH", "64")
     monkeypatch.setenv("SEMSEARCH_HNSW_M", "24")
-    assert hnsw_settings() == {**HNSW, "ef_search": 64, "max_neighbors": 24}
+    monkeypatch.setenv("SEMSEARCH_HNSW_SYNC_THRESHOLD", "500")
+    assert hnsw_settings() == {**HNSW, "ef_search": 64, "max_neighbors": 24,
+                               "sync_threshold": 500}
     monkeypatch.setenv("SEMSEARCH_HNSW_M", "lots")
     with pytest.raises(ConfigError, match="SEMSEARCH_HNSW_M='lots': expected a whole number"):
         hnsw_settings()
