@@ -96,17 +96,15 @@ def find(model_id: str) -> Path | None:
     if not isinstance(entry, dict):
         return None
     folder = export_folder(model_id, entry.get("weights"))
-    if str(folder) != entry.get("folder") or not is_exported(folder, (_part(folder),),
-                                                              PRECISION):
+    meta = read_meta(folder) if str(folder) == entry.get("folder") else None
+    if meta is None or not model_file(folder, _part(meta), PRECISION).is_file():
         return None
-    meta = read_meta(folder) or {}
     return folder if meta.get("tokenizer") == BPE and vocab_file() is not None else None
 
 
-def _part(folder: Path) -> str:
+def _part(meta: dict[str, Any] | None) -> str:
     """The graph queries run: ``query`` (cut to each batch's length) where it was made."""
-    meta = read_meta(folder) or {}
-    return QUERY if meta.get("query") == QUERY else "text"
+    return QUERY if (meta or {}).get("query") == QUERY else "text"
 
 
 def ensure(model_id: str, weights: str | None, model: Any, tokenizer: Any, context: int,
@@ -118,7 +116,7 @@ def ensure(model_id: str, weights: str | None, model: Any, tokenizer: Any, conte
 
     folder = export_folder(model_id, weights)
     query = onnx_export.clip_query_graph(model)
-    if find(model_id) == folder and (query is None or _part(folder) == QUERY):
+    if find(model_id) == folder and (query is None or _part(read_meta(folder)) == QUERY):
         return  # made from the weights just loaded (an older export: the cut graph is added)
     entry = _index().get(model_id)
     if isinstance(entry, dict) and entry.get("unserved") == folder.name:
@@ -165,6 +163,7 @@ class ClipTextQuery(Embedder):
         self.folder = folder
         self.runtime = runtime
         meta = read_meta(folder) or {}
+        self._part = _part(meta)
         self._dim = int(meta["dim"])
         self.context = int(meta["context_length"])
         self.max_tokens = max(8, self.context - 2)  # start and end tokens
@@ -183,10 +182,9 @@ class ClipTextQuery(Embedder):
                 path = vocab_file()
                 assert path is not None  # checked by find()
                 self._bpe = ClipBpe(path, self.context)
-                part = _part(self.folder)
-                if part == QUERY:
+                if self._part == QUERY:
                     self._table = np.load(self.folder / TOKEN_TABLE, mmap_mode="r")
-                self._session = Session(model_file(self.folder, part, PRECISION),
+                self._session = Session(model_file(self.folder, self._part, PRECISION),
                                         self.runtime, few=True)
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:

@@ -15,7 +15,7 @@ import shutil
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,13 +86,13 @@ def build(folder: Path, parts: dict[str, Callable[[Path], None]], precision: str
     """Make ``folder`` hold each part at ``precision`` (fp32 first: int8 is made from it).
     One process at a time (a lock file beside the folder); one that waited finds the parts
     made and returns."""
-    if not [p for p in parts if not model_file(folder, p, precision).is_file()]:
+    if not _missing(folder, parts, precision):
         return
     work: Path | None = None
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         with _locked(folder.parent / f".{folder.name}.lock"):
-            missing = [p for p in parts if not model_file(folder, p, precision).is_file()]
+            missing = _missing(folder, parts, precision)  # another process may have made them
             if not missing:
                 return
             notice(f"exporting {what} to ONNX {precision} (once; cached in {folder})")
@@ -106,6 +106,10 @@ def build(folder: Path, parts: dict[str, Callable[[Path], None]], precision: str
     finally:
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _missing(folder: Path, parts: Iterable[str], precision: str) -> list[str]:
+    return [p for p in parts if not model_file(folder, p, precision).is_file()]
 
 
 def _make(folder: Path, work: Path, parts: dict[str, Callable[[Path], None]], precision: str,
