@@ -18,6 +18,7 @@ peak RSS; and the size on disk. Ratios are against the smallest size. 1M items
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -81,7 +82,29 @@ out = io.StringIO()
 with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
     main()
 assert out.getvalue().lstrip().startswith("["), out.getvalue()[:200]
-print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# this process's own peak (VmHWM): ru_maxrss would also count the parent's peak, which a
+# child started by posix_spawn inherits at exec
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")]
+print(time.perf_counter() - t, int(hwm[0].split()[1]) / 1024 if hwm else
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+COLD_ADD = """
+import os, sys, time
+t = time.perf_counter()
+sys.path.insert(0, {scripts!r})
+from bench_scale import HashEmbedder
+from semsearch.models import register
+register("bench-hash", HashEmbedder)
+from semsearch.cli.main import main
+sys.argv = ["semsearch", "ingest", {notes!r}, "-c", "scale", "--home", {home!r}, "--json"]
+try:
+    main()
+except SystemExit as e:
+    assert not e.code, e.code
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")]
+print(time.perf_counter() - t, int(hwm[0].split()[1]) / 1024)
 """
 
 
@@ -124,18 +147,66 @@ def disk(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def build(n: int, root: Path) -> None:
+    import semsearch
+
+    home, data = root / f"home-{n}", root / f"data-{n}"
+    data.mkdir(parents=True, exist_ok=True)
+    records(data / "records.jsonl", n)
+    lib = semsearch.open(home)
+    lib.collection("scale", text_backend="bench-hash", clip_model="none").ingest(
+        [data / "records.jsonl"], id_field="id", text_fields=["body"])
+    lib.close()
+    (home / "built").touch()
+
+
+def dense_recall(lib, col, qs: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Recall@10 of dense queries against exact search over every stored vector, through
+    the vector index and through Chroma's HNSW (``SEMSEARCH_VECTOR_INDEX=0``). Hashed
+    vectors have no structure: a hard case for any graph index."""
+    ids: list[str] = []
+    parts = []
+    for rows in lib.data.store.scan("scale", "text", page=20000):
+        ids += rows.ids
+        parts.append(rows.embeddings)
+    vecs = np.concatenate(parts)
+    queries = HashEmbedder().embed_batch(qs)
+    exact = [{ids[i].split("#")[0] for i in np.argsort(-(vecs @ q))[:10]}
+             for q in queries]
+    del vecs
+    out = {}
+    for label, flag in (("index", "1"), ("store", "0")):
+        os.environ["SEMSEARCH_VECTOR_INDEX"] = flag
+        got = [{h.id for h in col.search(q, type="text", k=10, mode="dense")} for q in qs]
+        out[f"recall10_{label}"] = round(float(np.mean(
+            [len(g & e) / 10 for g, e in zip(got, exact, strict=True)])), 3)
+    os.environ.pop("SEMSEARCH_VECTOR_INDEX")
+    return out
+
+
 def measure(n: int, queries: int, root: Path) -> dict[str, float]:
     import semsearch
 
     home, data = root / f"home-{n}", root / f"data-{n}"
-    data.mkdir(parents=True)
-    records(data / "records.jsonl", n)
+    built = (home / "built").exists()  # --root: a collection a run before built, reused
+    data.mkdir(parents=True, exist_ok=True)
+    if not built:
+        records(data / "records.jsonl", n)
     lib = semsearch.open(home)
     col = lib.collection("scale", text_backend="bench-hash", clip_model="none")
+    # a collection built before the vector index gets it here, once (else at its next
+    # ingest that changes something: the add-one figure below)
+    index_s = timed(lambda: lib.data.fresh_vectors("scale")) if built else -1.0
     ingest_s = timed(lambda: col.ingest([data / "records.jsonl"], id_field="id",
                                         text_fields=["body"]))
+    (home / "built").touch()
     notes = root / f"notes-{n}"
-    notes.mkdir()
+    notes.mkdir(exist_ok=True)
+    if built:  # as after a fresh build: this process has written to the store before
+        (notes / "warm.txt").write_text("a note written and removed before the timings")
+        col.ingest([notes])
+        (notes / "warm.txt").unlink()
+        col.ingest([notes], prune_missing=True)
     (notes / "one.txt").write_text("a brand new note about the quokka on rottnest island")
     add_s = timed(lambda: col.ingest([notes]))
     assert col.search("quokka rottnest", type="text", k=1, mode="lexical")[0].id.endswith(
@@ -162,6 +233,7 @@ def measure(n: int, queries: int, root: Path) -> dict[str, float]:
             q, type="text", k=10, mode="lexical", where=one)))
     middle = col.search(f"item{n // 2}", type="text", k=1, mode="lexical", where=one)
     assert [h.id for h in middle] == [f"r{n // 2}"], middle  # exact however selective
+    recall = dense_recall(lib, col, qs)
     lib.close()
     scripts = str(Path(__file__).resolve().parent)
     colds = []  # three fresh processes, three queries: the median (one can meet a busy moment)
@@ -171,12 +243,29 @@ def measure(n: int, queries: int, root: Path) -> dict[str, float]:
                               capture_output=True, text=True, timeout=600)
         colds.append(tuple(float(x) for x in cold.stdout.split()) if cold.returncode == 0
                      else (-1.0, -1.0))
+    cold_notes = root / f"cold-notes-{n}"  # add one note, then remove it, in a fresh process
+    cold_notes.mkdir(exist_ok=True)
+    cold_write = []
+    for text in ("a note about the numbat, added by a fresh process", None):
+        if text:
+            (cold_notes / "numbat.txt").write_text(text)
+        else:
+            (cold_notes / "numbat.txt").unlink()
+        run = subprocess.run([sys.executable, "-c", COLD_ADD.format(
+            scripts=scripts, home=str(home), notes=str(cold_notes))],
+            capture_output=True, text=True, timeout=1800)
+        assert run.returncode == 0, run.stderr[-2000:]
+        cold_write.append(tuple(float(x) for x in run.stdout.split()[-2:]))
     cold_s = statistics.median(c[0] for c in colds)
     rss = max(c[1] for c in colds)
-    out = {"items": n, "ingest_items_per_s": round(n / ingest_s), "add_one_s": round(add_s, 3),
+    out = {"items": n, "ingest_items_per_s": -1 if built else round(n / ingest_s),
+           "add_one_s": round(add_s, 3),
            "remove_one_s": round(remove_s, 3), "noop_reingest_s": round(noop_s, 3),
            "cold_query_s": round(cold_s, 2), "cold_query_rss_mb": round(rss),
-           "disk_mb": round(disk(home) / 1e6)}
+           "cold_add_one_s": round(cold_write[0][0], 2),
+           "cold_add_one_rss_mb": round(cold_write[0][1]),
+           "cold_remove_one_s": round(cold_write[1][0], 2),
+           "disk_mb": round(disk(home) / 1e6), "index_build_s": round(index_s, 1), **recall}
     for mode, v in lat.items():
         out[f"{mode}_p50_ms"] = round(statistics.median(v), 1)
         out[f"{mode}_p95_ms"] = round(pct(v, 95), 1)
@@ -188,21 +277,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--root", type=Path, help="build (and keep) the collections here; one "
+                    "already built there is reused, its ingest not timed (-1)")
+    ap.add_argument("--build-only", action="store_true", help="with --root: build, no queries")
     args = ap.parse_args(argv)
     register("bench-hash", HashEmbedder)
     print(NOTICE, flush=True)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="semsearch-scale-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = args.root or Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="semsearch-scale-")))
         for n in sorted(int(s) for s in args.sizes.split(",")):
             print(f"building {n:,} items ...", file=sys.stderr, flush=True)
+            if args.build_only:
+                build(n, Path(tmp))
+                continue
             row = measure(n, args.queries, Path(tmp))
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
+    if args.build_only:
+        return 0
     for r in rows:
         print(f"\n{r['items']:,} items: ingest {r['ingest_items_per_s']} items/s, add one "
               f"{r['add_one_s']} s, remove one {r['remove_one_s']} s, no-op re-ingest "
               f"{r['noop_reingest_s']} s, cold CLI query {r['cold_query_s']} s "
-              f"({r['cold_query_rss_mb']} MB RSS), disk {r['disk_mb']} MB")
+              f"({r['cold_query_rss_mb']} MB RSS), add one in a fresh process "
+              f"{r['cold_add_one_s']} s ({r['cold_add_one_rss_mb']} MB RSS), remove it "
+              f"{r['cold_remove_one_s']} s, disk {r['disk_mb']} MB, dense recall@10 "
+              f"{r['recall10_index']} (Chroma's HNSW: {r['recall10_store']})" + (
+                  f", vector index built in {r['index_build_s']} s" if r["index_build_s"] >= 0
+                  else ""))
         for mode in ("dense", "lexical", "hybrid", "filtered_lexical", "filtered_hybrid",
                      "one_item_lexical"):
             print(f"  {mode:<17} p50 {r[f'{mode}_p50_ms']:>7} ms   "

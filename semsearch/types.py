@@ -110,6 +110,9 @@ class CollectionInfo:
     created: str
     #: how this process runs each space's model, e.g. {"text": "onnx-int8 (cpu)"}
     runtimes: dict[str, str] = field(default_factory=dict)
+    #: where text queries find their nearest chunks: the vector index (its chunk count, and
+    #: those not yet merged into its file) or the store
+    text_index: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

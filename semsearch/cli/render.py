@@ -153,5 +153,6 @@ def info_text(info: CollectionInfo, home: Path) -> str:
         f"clip model:  {clip} (dim {info.clip_dim or '-'})",
         *(["runtime:     " + ", ".join(f"{k} {v}" for k, v in info.runtimes.items())]
           if info.runtimes else []),
+        *([f"text index:  {info.text_index}"] if info.text_index else []),
         f"data dir:    {home}",
     ])

@@ -256,4 +256,5 @@ class Collection:
             files=data.catalog.file_count(self.name),
             created=row.created,
             runtimes=self.lib.models.runtimes(row.models),
+            text_index=data.text_index(self.name) if row.text_dim else "",
         )

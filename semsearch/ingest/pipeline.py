@@ -161,6 +161,8 @@ class Ingester(Removals):
         gone_by_sha: dict[str, str] = {known[p].sha256: p for p in gone}
         self.gone = set(gone)
         moved_from: set[str] = set()
+        if todo or gone:
+            self.data.fresh_vectors(self.name)
         self._process(todo, known, gone_by_sha, moved_from)
         if gone:
             with self.store.writing():
@@ -323,6 +325,7 @@ class Ingester(Removals):
         self.summary.items += embed(plans, images, self.text, self.clip)
         with self.store.writing():  # readers see all of this flush or none of it
             self._commit(queue, plans, known, gone_by_sha, moved_from)
+        self.data.merge_vectors(self.name)
 
     def _commit(
         self,
@@ -347,7 +350,9 @@ class Ingester(Removals):
             self.catalog.record_items(db, self.name, [self._item_row(p) for p in plans])
             self.lexical.remove(db, stale)
             self.lexical.put(db, [(chroma_id(p.item.id, c.index), c.text, p.metadata(c))
-                                  for p in plans for c in p.text_chunks])
+                                  for p in plans for c in p.text_chunks],
+                             None if self.data.chroma_url else  # server: no vector index
+                             [v for p in plans for v in p.text_vectors])
             for entry in finished:
                 self._record_file(db, entry, known, gone_by_sha, moved_from)
         self.items_written += len(plans)

@@ -4,7 +4,7 @@ exact best-score re-scoring of recommendations. Everything goes through the type
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,27 @@ def best_per_item(matches: list[Match]) -> list[Match]:
     return out
 
 
+def nearest(total: int, k: int, per_item: bool,
+            read: Callable[[int], tuple[list[Match], int] | None]) -> list[Match] | None:
+    """The ``k`` nearest chunks, or items by their best chunk: ``read(n)`` gives the ``n``
+    nearest chunks (and how many it found), asked for more while items repeat; None when
+    ``read`` cannot answer."""
+    if total == 0 or k <= 0:
+        return []
+    n = min(total, k * 4 + 20) if per_item else min(total, k)
+    while True:
+        got = read(n)
+        if got is None:
+            return None
+        matches, found = got
+        if not per_item:
+            return matches[:k]
+        best = best_per_item(matches)
+        if len(best) >= k or n >= total or found < n:
+            return best[:k]
+        n = min(total, n * 4)
+
+
 class Retriever:
     def __init__(self, data: DataDir, name: str) -> None:
         self.data = data
@@ -60,20 +81,41 @@ class Retriever:
               per_item: bool) -> list[Match]:
         """The ``k`` nearest items (or chunks) to ``vector``, each scored by its best chunk.
         Text chunks come without their documents: :meth:`complete` reads those of the final
-        hits only (a per-item query reads several chunks per item it keeps)."""
+        hits only (a per-item query reads several chunks per item it keeps). Text queries
+        go to the vector index where there is one (:meth:`indexed`)."""
+        if space == "text":
+            found = self.indexed(vector, k, where, per_item)
+            if found is not None:
+                return found
         total = self.store.count(self.name, space)
-        if total == 0 or k <= 0:
-            return []
-        n = min(total, k * 4 + 20) if per_item else min(total, k)
-        while True:
-            matches = self.store.query(self.name, space, vector, n, where, total,
-                                       documents=space != "text")
-            if not per_item:
-                return matches[:k]
-            best = best_per_item(matches)
-            if len(best) >= k or n >= total or len(matches) < n:
-                return best[:k]
-            n = min(total, n * 4)
+
+        def read(n: int) -> tuple[list[Match], int]:
+            found = self.store.query(self.name, space, vector, n, where, total,
+                                     documents=space != "text")
+            return found, len(found)
+
+        return nearest(total, k, per_item, read) or []
+
+    def indexed(self, vector: np.ndarray, k: int, where: dict[str, Any] | None,
+                per_item: bool) -> list[Match] | None:
+        """:meth:`dense` over the text space's vector index, hits with their metadata from
+        the lexical index (texts: :meth:`complete`, for the final hits): Chroma is not
+        opened. None where there is no index, or a filter SQL cannot express."""
+        index = self.data.vector_index(self.name)
+        lexical = self.data.lexical(self.name)
+        sql = compile_where(where) if where else None
+        if index is None or (where and (sql is None or not lexical.filterable())):
+            return None
+
+        def read(n: int) -> tuple[list[Match], int] | None:
+            hits = index.search(vector, n, sql)
+            if hits is None:
+                return None
+            rows = lexical.by_key([key for key, _ in hits])
+            return [Match(rows[key][0], dist, rows[key][1], None)
+                    for key, dist in hits if key in rows], len(hits)
+
+        return nearest(index.size() or 0, k, per_item, read)
 
     def lexical(self, text: str, depth: int, where: dict[str, Any] | None,
                 per_item: bool, ahead: Ahead | None = None) -> tuple[list[Match], float]:
@@ -145,7 +187,14 @@ class Retriever:
         if not stubs:
             return matches
         found: dict[str, tuple[dict[str, Any], str | None, np.ndarray | None]]
-        if documents and query is None:  # lexical alone: the index holds text and metadata,
+        index = self.data.vector_index(self.name)
+        if index is not None:  # the vector index and the lexical index: Chroma stays closed
+            rows = self.data.lexical(self.name).keyed(stubs, documents)
+            vecs = (index.vectors([key for key, _, _ in rows.values()]) or {}) \
+                if query is not None or not documents else {}
+            found = {cid: (meta, doc, vecs.get(key)) for cid, (key, meta, doc) in rows.items()
+                     if documents or key in vecs}
+        elif documents and query is None:  # lexical alone: the index holds text and metadata,
             # so the vector store (whose first read loads its whole HNSW index) stays closed
             found = {cid: (meta, doc, None)
                      for cid, (meta, doc) in self.data.lexical(self.name).stored(stubs).items()}
@@ -173,7 +222,12 @@ class Retriever:
         Chroma id; a match the store no longer holds is left out."""
         todo = [m.chroma_id for m in matches if m.document is None and m.distance is not None
                 and m.metadata.get("modality") != "image"]
-        found = self.store.fetch(self.name, "text", todo) if todo else {}
+        found: dict[str, tuple[dict[str, Any], str | None, Any]] = {
+            cid: (meta, doc, None)  # the lexical index holds them: Chroma stays closed
+            for cid, (meta, doc) in self.data.lexical(self.name).stored(todo).items()}
+        rest = [c for c in todo if c not in found]
+        if rest:
+            found.update(self.store.fetch(self.name, "text", rest))
         out: dict[str, Match] = {}
         for m in matches:
             if m.chroma_id in found:
@@ -188,6 +242,10 @@ class Retriever:
         collection: the background a query's scores are calibrated against. Kept by the data
         directory until the store changes."""
         key = (self.name, leg.space, leg.modality or "", n)
+        index = self.data.vector_index(self.name) if leg.space == "text" else None
+        found = index.sample(n) if index is not None else None
+        if found is not None:
+            return found
         return self.data.cached(key, lambda: self.store.sample(
             self.name, leg.space, n, leg.where(None)) if self.store.count(
             self.name, leg.space) else np.zeros((0, 1), dtype=np.float32))

@@ -25,9 +25,10 @@ from .catalog_profiles import ProfileRows
 from .changes import SCHEMA as CHANGES_SCHEMA
 from .lexical import SCHEMA as LEXICAL_SCHEMA
 from .lexical import LexicalIndex
+from .vector_index import SCHEMA as VECTOR_SCHEMA
 
 #: ``PRAGMA user_version`` of a current catalog; older ones are migrated when opened
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections(
@@ -68,6 +69,9 @@ MIGRATIONS: dict[int, list[str]] = {
     # before are filled in from the store on first use (DataDir.fresh_lexical)
     4: ["ALTER TABLE lexical_tables ADD COLUMN filters INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE lexical_ids ADD COLUMN meta TEXT"],
+    # version 5: the vector index (text vectors beside the lexical index, memory-mapped);
+    # built from the store at a collection's next ingest (DataDir.fresh_vectors)
+    5: [],
 }
 
 
@@ -158,7 +162,8 @@ class Catalog(ProfileRows):
                         for statement in MIGRATIONS.get(target, []):  # (tables made below)
                             if statement.split()[2] in existing:  # ALTER TABLE x ...
                                 self.db.execute(statement)
-                for statement in (SCHEMA + LEXICAL_SCHEMA + CHANGES_SCHEMA).split(";"):
+                tables = SCHEMA + LEXICAL_SCHEMA + CHANGES_SCHEMA + VECTOR_SCHEMA
+                for statement in tables.split(";"):
                     if statement.strip():
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

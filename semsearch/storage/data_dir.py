@@ -15,11 +15,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreLocked
+from . import vector_index
 from .catalog import Catalog
 from .changes import ChangeLog
 from .home import resolve_home
 from .lexical import LexicalIndex
 from .locking import WriteLock, WritersLock
+from .vector_index import VectorIndex
 
 if TYPE_CHECKING:
     from .vectors import Store
@@ -44,6 +46,7 @@ class DataDir:
         self._lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self.changes = ChangeLog(self.catalog.db, self.catalog.transaction, self.home)
+        self._vectors: dict[str, VectorIndex] = {}
 
     def close(self) -> None:
         self.catalog.close()
@@ -103,6 +106,65 @@ class DataDir:
             with contextlib.suppress(StoreLocked):
                 counts = self.store.counts(name)
         return counts
+
+    # the vector index -------------------------------------------------------------------------
+    def vector_index(self, name: str) -> VectorIndex | None:
+        """The collection's memory-mapped text vectors, where queries may use them (embedded
+        store, an index built, ``SEMSEARCH_VECTOR_INDEX`` not 0); None sends them to Chroma."""
+        if self.chroma_url or not vector_index.usable():
+            return None
+        index = self._vectors.get(name)
+        if index is None:
+            index = self._vectors.setdefault(name, VectorIndex(self.catalog.db, self.home, name))
+        return index if index.state() is not None else None
+
+    def text_index(self, name: str) -> str:
+        """What answers a text query's dense side, in words (``semsearch info``)."""
+        if self.chroma_url:
+            return "the server's (Chroma HNSW)"
+        index = VectorIndex(self.catalog.db, self.home, name)
+        if index.state() is None:
+            return "the store's (Chroma HNSW, loaded whole); a vector index is built at the " \
+                "next ingest that changes something"
+        waiting, size = index.delta_rows(), index.size() or 0
+        return f"vector index, {size:,} chunk{'s' if size != 1 else ''}" + (
+            f" ({waiting:,} not yet in its memory-mapped file)" if waiting
+            else " (memory-mapped)") + (
+            "" if vector_index.usable() else "; not used (SEMSEARCH_VECTOR_INDEX=0)")
+
+    def fresh_vectors(self, name: str) -> None:
+        """Before an ingest (under the write lock): build the vector index of a collection
+        whose text was written before it existed, from the store, once."""
+        index = VectorIndex(self.catalog.db, self.home, name)
+        lexical = self.lexical(name)
+        state = index.state()
+        if state is not None and state.file and not (index.dir / state.file).exists():
+            with self.catalog.transaction() as db:  # its file is gone: built anew below
+                vector_index.forget(db, name)
+        if self.chroma_url or index.state() is not None or lexical.size() == 0 or \
+                not self.catalog.has_lexical(name) or not lexical.filterable():
+            return
+        dim = self.catalog.collection(name)
+        if dim is None or not dim.text_dim:
+            return
+        if self.on_wait is not None:
+            self.on_wait(f"building the vector index of {name!r} for fast text queries "
+                         f"({lexical.size():,} chunks, once)")
+        index.build(self.catalog.transaction, int(dim.text_dim), (
+            (rows.ids, rows.embeddings) for rows in self.store.scan(name, "text")))
+        self._vectors.pop(name, None)
+
+    def merge_vectors(self, name: str) -> None:
+        """After an ingest's flush (under the write lock): fold the vector index's recent
+        rows into its file once they are many."""
+        if self.chroma_url:
+            return
+        try:
+            VectorIndex(self.catalog.db, self.home, name).merge(self.catalog.transaction)
+        except (OSError, RuntimeError, ValueError) as e:  # the flush is kept; the index
+            if self.on_wait is not None:                   # stays as it was, and correct
+                self.on_wait(f"could not merge the vector index of {name!r} ({e}); "
+                             "the next ingest tries again")
 
     # the lexical index -----------------------------------------------------------------------
     def lexical(self, name: str) -> LexicalIndex:

@@ -34,6 +34,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from . import vector_index
+
 #: Lucene's English stop words, dropped from queries (documents keep them)
 STOPWORDS = frozenset((
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
@@ -146,38 +150,61 @@ class LexicalIndex:
         metadata as the store has them (written in the same flush, from the same values),
         read without opening the vector store. Rows without metadata (an index from before
         schema 4) are left out."""
+        return {cid: (meta, body or "") for _, cid, meta, body in self._rows("i.cid", list(cids))}
+
+    def keyed(self, cids: Sequence[str], texts: bool = True
+              ) -> dict[str, tuple[int, dict[str, Any], str | None]]:
+        """:meth:`stored`, with each row's id (its key in the vector index)."""
+        return {cid: (key, meta, body)
+                for key, cid, meta, body in self._rows("i.cid", list(cids), texts)}
+
+    def by_key(self, keys: Sequence[int]) -> dict[int, tuple[str, dict[str, Any]]]:
+        """(chunk id, metadata) of the rows with these ids (the vector index's keys); their
+        texts are left for the final hits (:meth:`stored`)."""
+        return {key: (cid, meta) for key, cid, meta, _ in self._rows("i.id", list(keys), False)}
+
+    def _rows(self, column: str, values: list[Any], texts: bool = True
+              ) -> Iterator[tuple[int, str, dict[str, Any], str | None]]:
         table = self._table()
-        out: dict[str, tuple[dict[str, Any], str]] = {}
         if table is None:
-            return out
-        cids = list(cids)
-        for i in range(0, len(cids), 500):
-            part = cids[i:i + 500]
+            return
+        body, join = ("t.body", f"JOIN {table} t ON t.rowid = i.id") if texts else ("NULL", "")
+        for i in range(0, len(values), 500):  # by id: the primary key, not the collection's
+            part = values[i:i + 500]          # index (+ keeps SQLite off it)
             rows = self.db.execute(
-                f"SELECT i.cid, i.meta, t.body FROM lexical_ids i JOIN {table} t "
-                f"ON t.rowid = i.id WHERE i.collection=? AND i.cid IN "
+                f"SELECT i.id, i.cid, i.meta, {body} FROM lexical_ids i {join} "
+                f"WHERE {'+' if column == 'i.id' else ''}i.collection=? AND {column} IN "
                 f"({','.join('?' * len(part))})", [self.collection, *part])
-            for cid, meta, body in rows:
+            for key, cid, meta, body in rows:
                 if meta is not None:
-                    out[cid] = (json.loads(meta), body)
-        return out
+                    yield int(key), str(cid), json.loads(meta), body
 
     # writing (inside the catalog's transaction) ----------------------------------------------
-    def put(self, db: sqlite3.Connection, rows: Iterable[Row]) -> None:
-        """Index (chunk id, text, metadata) rows, replacing what those ids held."""
-        rows = [r for r in rows if r[1]]
-        if not rows:
+    def put(self, db: sqlite3.Connection, rows: Iterable[Row],
+            vectors: Sequence[np.ndarray | None] | None = None) -> None:
+        """Index (chunk id, text, metadata) rows, replacing what those ids held. ``vectors``
+        (the rows' text vectors, in order) go to the collection's vector index; rows written
+        without them drop it (:mod:`.vector_index`)."""
+        pairs = [(r, vectors[i] if vectors is not None else None)
+                 for i, r in enumerate(rows) if r[1]]
+        if not pairs:
             return
+        fresh = self.size() == 0
         table = self._table(create=True)
-        self.remove(db, [r[0] for r in rows])
-        added = 0
-        for cid, text, meta in rows:
+        self.remove(db, [r[0] for r, _ in pairs])
+        keys: list[int] = []
+        for cid, text, meta in (r for r, _ in pairs):
             cur = db.execute("INSERT INTO lexical_ids(collection, cid, meta) VALUES (?,?,?)",
                              (self.collection, cid, _json(meta)))
             db.execute(f"INSERT INTO {table}(rowid, body) VALUES (?,?)", (cur.lastrowid, text))
-            added += 1
+            keys.append(int(cur.lastrowid or 0))
         db.execute("UPDATE lexical_tables SET rows = rows + ? WHERE collection=?",
-                   (added, self.collection))
+                   (len(keys), self.collection))
+        vecs = [v for _, v in pairs if v is not None]
+        if len(vecs) < len(keys):
+            vector_index.forget(db, self.collection)
+        else:
+            vector_index.note(db, self.collection, keys, vecs, fresh)
 
     def remove(self, db: sqlite3.Connection, cids: Iterable[str]) -> None:
         table = self._table()
@@ -203,6 +230,7 @@ class LexicalIndex:
     def drop(self, db: sqlite3.Connection) -> None:
         """Forget the index (and how far it followed the server's change log)."""
         db.execute("DELETE FROM change_marks WHERE collection=?", (self.collection,))
+        vector_index.forget(db, self.collection)
         table = self._table()
         if table is None:
             return

@@ -189,17 +189,24 @@ def test_cli_mode_option(lib: Library, tmp_path: Path):
                           "lexical, hybrid\n")
 
 
+@pytest.mark.parametrize("index", ["vector index", "store"])
 def test_documents_are_read_for_the_final_hits_only(lib: Library, tmp_path: Path,
-                                                    monkeypatch):
+                                                    monkeypatch, index: str):
     """No over-fetching: the nearest chunks come back as ids, distances and metadata; the
-    documents read are those of the hits returned (dense and hybrid alike)."""
+    documents read are those of the hits returned (dense and hybrid alike), from the lexical
+    index when the vector index answers (the store is not read at all), else from the
+    store."""
+    from semsearch.storage.lexical import LexicalIndex
     from semsearch.storage.vectors import Store
 
+    if index == "store":
+        monkeypatch.setenv("SEMSEARCH_VECTOR_INDEX", "0")
     col = lib.collection("hy", clip_model="none")
     col.ingest([corpus(tmp_path / "docs")])
     read: list[str] = []
+    texts: list[str] = []
     asked: list[bool] = []
-    fetch, query = Store.fetch, Store.query
+    fetch, query, stored = Store.fetch, Store.query, LexicalIndex.stored
 
     def counting_fetch(self, collection, space, ids, where=None, embeddings=False):
         read.extend(ids)
@@ -209,11 +216,21 @@ def test_documents_are_read_for_the_final_hits_only(lib: Library, tmp_path: Path
         asked.append(documents)
         return query(self, *args, documents=documents, **kwargs)
 
+    def counting_stored(self, cids):
+        texts.extend(cids)
+        return stored(self, cids)
+
     monkeypatch.setattr(Store, "fetch", counting_fetch)
     monkeypatch.setattr(Store, "query", counting_query)
+    monkeypatch.setattr(LexicalIndex, "stored", counting_stored)
     for mode in ("dense", "hybrid"):
         read.clear()
+        texts.clear()
         hits = col.search("zebra stripes on the savanna", type="text", mode=mode, k=2)
         assert len(hits) == 2 and all(h.text for h in hits)
-        assert sorted(read) == sorted(f"{h.id}#{h.metadata['chunk']}" for h in hits), mode
-    assert asked and not any(asked)
+        assert sorted(texts) == sorted(f"{h.id}#{h.metadata['chunk']}" for h in hits), mode
+        assert read == [], mode  # the lexical index held every final hit's text
+    if index == "store":
+        assert asked and not any(asked)
+    else:
+        assert asked == []

@@ -4,6 +4,7 @@ chroma_reader`): the same answers as chromadb's own client, on a real store."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -162,7 +163,10 @@ def test_lexical_hits_read_text_and_metadata_from_the_index(tmp_path: Path) -> N
         assert hits and hits[0].id == "b1"
 
 
-def test_a_lexical_search_never_reads_the_vector_index(home: Path) -> None:
+def test_a_text_search_never_reads_the_vector_store(home: Path) -> None:
+    """Lexical, dense and hybrid text searches in a fresh process read the catalog's lexical
+    and vector indexes only: Chroma's HNSW index (loaded whole by a first read) is never
+    touched. Without the vector index the dense side asks the store."""
     code = (
         "import json, sys, atexit\n"
         "from semsearch.storage import chroma_reader as r\n"
@@ -178,10 +182,12 @@ def test_a_lexical_search_never_reads_the_vector_index(home: Path) -> None:
         "main()\n"
     )
     runs = {}
-    for mode in ("lexical", "hybrid"):
+    for mode, index in [("lexical", "1"), ("dense", "1"), ("hybrid", "1"), ("hybrid", "0")]:
         out = subprocess.run([sys.executable, "-c", code, str(home), "guitar campfire", mode],
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "SEMSEARCH_VECTOR_INDEX": index})
         assert out.returncode == 0, out.stderr
         assert "guitar.txt" in out.stdout
-        runs[mode] = json.loads(out.stderr.strip().splitlines()[-1])
-    assert runs["lexical"] == [] and "query" in runs["hybrid"]
+        runs[mode, index] = json.loads(out.stderr.strip().splitlines()[-1])
+    assert runs["lexical", "1"] == runs["dense", "1"] == runs["hybrid", "1"] == []
+    assert "query" in runs["hybrid", "0"]

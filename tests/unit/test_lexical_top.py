@@ -10,7 +10,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from semsearch.storage.lexical import SCHEMA, LexicalIndex, _match, query_terms
+from semsearch.storage.lexical import SCHEMA as LEXICAL_SCHEMA
+from semsearch.storage.lexical import LexicalIndex, _match, query_terms
+from semsearch.storage.vector_index import SCHEMA as VECTOR_SCHEMA
+
+SCHEMA = LEXICAL_SCHEMA + VECTOR_SCHEMA  # lexical rows written without vectors drop them
 
 COMMON = ["garden", "tomato", "bicycle", "boiler", "invoice"]
 RARE = [f"{a}{b}" for a in ("quo", "zeb", "vix", "plo", "kra") for b in ("ka", "ru", "ndo")]

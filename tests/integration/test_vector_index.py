@@ -1,0 +1,185 @@
+"""The vector index (:mod:`semsearch.storage.vector_index`): text queries answered from a
+memory-mapped copy of the text vectors, with the store's hits, through merges, changes,
+removals, filters, a lexical rebuild and an upgrade. Real MiniLM, real Chroma, real files."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from helpers import SHORT_TEXTS, write
+
+from semsearch.client.library import Library
+from semsearch.storage import vector_index
+
+WORDS = ["garden", "tomato", "bicycle", "puncture", "boiler", "pressure", "invoice", "server",
+         "recipe", "pasta", "garlic", "holiday", "flight", "passport", "dentist", "insurance",
+         "budget", "guitar", "chord", "camping", "tent", "compost", "kitchen", "paint",
+         "library", "deadline", "meeting", "sourdough", "parking", "wifi", "router", "laptop"]
+QUERIES = ["fixing a flat tyre on my bike", "what to cook for dinner tonight",
+           "the central bank and the markets", "sourdough starter recipe", "wifi router password"]
+
+
+def records(path: Path, n: int = 48) -> Path:
+    rng = random.Random(3)
+    write(path, "\n".join(json.dumps({
+        "id": f"r{i}", "body": " ".join(rng.choices(WORDS, k=8)),
+        "group": "a" if i % 3 == 0 else "b"}) for i in range(n)) + "\n")
+    return path
+
+
+def hits(col, query: str, mode: str, **kw) -> list[tuple[str, float]]:
+    return [(h.id, round(h.score, 2)) for h in col.search(query, type="text", mode=mode,
+                                                           k=5, **kw)]
+
+
+def same_as_store(col, monkeypatch, **kw) -> None:
+    """Every query and mode gives the store's hits (ids in order, scores to 0.01: the main
+    file holds float16)."""
+    for query in QUERIES:
+        for mode in ("dense", "hybrid"):
+            monkeypatch.setenv("SEMSEARCH_VECTOR_INDEX", "0")
+            want = hits(col, query, mode, **kw)
+            monkeypatch.delenv("SEMSEARCH_VECTOR_INDEX")
+            got = hits(col, query, mode, **kw)
+            assert [i for i, _ in got] == [i for i, _ in want], (query, mode)
+            assert all(abs(a[1] - b[1]) <= 0.011 for a, b in zip(got, want, strict=True)),\
+                       (query, mode)
+
+
+def notes(src: Path) -> Path:
+    for name, text in SHORT_TEXTS.items():
+        write(src / name, text)
+    return src
+
+
+def files(home: Path) -> list[str]:
+    return sorted(p.name for p in (home / "vectors").iterdir())
+
+
+def test_queries_match_the_store_through_merges_changes_and_removals(tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    monkeypatch.setattr(vector_index, "MERGE_AT", 4)
+    src = notes(tmp_path / "src")
+    records(src / "records.jsonl")
+    home = tmp_path / "home"
+    with Library(home) as lib:
+        col = lib.collection("notes", clip_model="none")
+        col.ingest([src], id_field="id", text_fields=["body"])
+        index = lib.data.vector_index("notes")
+        assert index is not None
+        state = index.state()
+        assert state is not None and state.main_rows > 0 and index.delta_rows() < 4
+        assert files(home) == [state.file]
+        same_as_store(col, monkeypatch)
+
+        write(src / "dogs.txt", "Cats sleep all afternoon in a warm patch of sunlight.")
+        col.ingest([src], id_field="id", text_fields=["body"])  # a changed chunk: a new key
+        assert hits(col, "a cat asleep in the sun", "dense")[0][0].endswith("dogs.txt")
+        same_as_store(col, monkeypatch)
+
+        (src / "pasta.txt").unlink()
+        col.ingest([src], id_field="id", text_fields=["body"])
+        for mode in ("dense", "hybrid"):
+            assert not any(i.endswith("pasta.txt") for i, _ in hits(
+                col, "boil the pasta with garlic", mode))
+        same_as_store(col, monkeypatch)
+        index.merge(lib.data.catalog.transaction, force=True)  # dead keys leave the file
+        state = index.state()
+        assert state is not None and index.delta_rows() == 0
+        assert state.main_rows == index.size() and files(home) == [state.file]
+        same_as_store(col, monkeypatch)
+
+
+def test_a_filter_is_met_in_the_graph_or_left_to_the_store(tmp_path: Path,
+                                                         monkeypatch) -> None:
+    monkeypatch.setattr(vector_index, "MERGE_AT", 4)
+    monkeypatch.setattr(vector_index, "FILTER_GRAPH_FROM", 0)  # the graph, at any size
+    with Library(tmp_path / "home") as lib:
+        col = lib.collection("recs", clip_model="none")
+        col.ingest([records(tmp_path / "records.jsonl")], id_field="id", text_fields=["body"])
+        same_as_store(col, monkeypatch, where=["group=a"])
+        for query in QUERIES:
+            assert all(h.metadata["group"] == "a" for h in col.search(
+                query, type="text", mode="dense", k=10, where=["group=a"]))
+        monkeypatch.setattr(vector_index, "FILTER_PROBE", 8)  # too selective for the graph
+        index = lib.data.vector_index("recs")
+        assert index is not None and index.search(
+            index.sample(1)[0], 5, ("json_extract(i.meta, '$.group') = ?", ["a"])) is None
+        same_as_store(col, monkeypatch, where=["group=a"])
+
+
+@pytest.mark.parametrize("without", ["upgrade", "lexical rebuild"])
+def test_a_collection_without_its_index_gets_one_at_its_next_change(tmp_path: Path,
+                                                                    monkeypatch,
+                                                                    without: str) -> None:
+    """A collection from before the index, or whose lexical rows were read again from the
+    store (without their vectors), is answered by the store until an ingest that changes
+    something builds the index from the store."""
+    src = notes(tmp_path / "src")
+    with Library(tmp_path / "home") as lib:
+        col = lib.collection("notes", clip_model="none")
+        col.ingest([src])
+        assert lib.data.vector_index("notes") is not None
+        if without == "upgrade":
+            with lib.data.catalog.transaction() as db:
+                vector_index.forget(db, "notes")
+        else:
+            col.rebuild_lexical()
+        assert lib.data.vector_index("notes") is None
+        assert hits(col, QUERIES[1], "dense")[0][0].endswith("pasta.txt")  # the store answers
+        col.ingest([src])  # nothing changed: a no-op ingest builds nothing
+        assert lib.data.vector_index("notes") is None
+        write(src / "new.txt", "Patch the inner tube, then pump the tyre back up.")
+        col.ingest([src])
+        index = lib.data.vector_index("notes")
+        assert index is not None and index.size() == len(SHORT_TEXTS) + 1
+        assert hits(col, QUERIES[0], "dense")[0][0].endswith("new.txt")
+        same_as_store(col, monkeypatch)
+
+
+@pytest.mark.parametrize("broken", ["merge", "file"])
+def test_a_failed_merge_or_a_lost_file_loses_nothing(tmp_path: Path, monkeypatch,
+                                                     broken: str) -> None:
+    """A merge that fails after writing its file leaves the index as it was (the next one
+    clears the stray file); a main file gone from disk sends queries to the store."""
+    monkeypatch.setattr(vector_index, "MERGE_AT", 4)
+    src = notes(tmp_path / "src")
+    home = tmp_path / "home"
+    with Library(home) as lib:
+        col = lib.collection("notes", clip_model="none")
+        col.ingest([src])
+        index = lib.data.vector_index("notes")
+        assert index is not None
+        state = index.state()
+        assert state is not None and state.file
+        if broken == "merge":
+            write(src / "new.txt", "Patch the inner tube, then pump the tyre back up.")
+
+            from usearch.index import Index
+
+            def failing(self, path: str) -> None:  # type: ignore[no-untyped-def]
+                Path(path).write_bytes(b"half a file")
+                raise OSError("No space left on device")
+
+            monkeypatch.setattr(vector_index, "MERGE_AT", 1)
+            with monkeypatch.context() as m:
+                m.setattr(Index, "save", failing)
+                col.ingest([src])  # the flush is kept; the merge waits for the next ingest
+            assert index.state().file == state.file and index.delta_rows() == 1
+            assert any(f.endswith(".tmp") for f in files(home))
+            assert hits(col, QUERIES[0], "dense")[0][0].endswith("new.txt")
+            write(src / "more.txt", "Lentils, cumin and onions make a fine soup.")
+            col.ingest([src])
+            assert index.delta_rows() == 0 and files(home) == [index.state().file]
+        else:
+            (home / "vectors" / state.file).unlink()
+            vector_index._views.clear()
+            assert index.search(lib.data.store.sample("notes", "text", 1)[0], 3) is None
+            write(src / "new.txt", "Patch the inner tube, then pump the tyre back up.")
+            col.ingest([src])  # the index is built again from the store
+            assert lib.data.vector_index("notes") is not None
+        same_as_store(col, monkeypatch)
+
