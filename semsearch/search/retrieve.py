@@ -186,26 +186,9 @@ class Retriever:
         stubs = [m.chroma_id for m in matches if m.document is None and m.distance is None]
         if not stubs:
             return matches
-        found: dict[str, tuple[dict[str, Any], str | None, np.ndarray | None]]
-        index = self.data.vector_index(self.name)
-        if index is not None:  # the vector index and the lexical index: Chroma stays closed
-            rows = self.data.lexical(self.name).keyed(stubs, documents)
-            vecs = (index.vectors([key for key, _, _ in rows.values()]) or {}) \
-                if query is not None or not documents else {}
-            found = {cid: (meta, doc, vecs.get(key)) for cid, (key, meta, doc) in rows.items()
-                     if documents or key in vecs}
-        elif documents and query is None:  # lexical alone: the index holds text and metadata,
-            # so the vector store (whose first read loads its whole HNSW index) stays closed
-            found = {cid: (meta, doc, None)
-                     for cid, (meta, doc) in self.data.lexical(self.name).stored(stubs).items()}
-            rest = [c for c in stubs if c not in found]
-            if rest:
-                found.update(self.store.fetch(self.name, "text", rest, None, False))
-        elif documents:
-            found = self.store.fetch(self.name, "text", stubs, None, query is not None)
-        else:
-            found = {cid: ({}, None, v)
-                     for cid, v in self.store.vectors(self.name, "text", stubs).items()}
+        found = self._indexed_rows(stubs, query, documents)
+        if found is None:
+            found = self._stored_rows(stubs, query, documents)
         out = []
         for m in matches:
             if m.chroma_id in found:
@@ -217,14 +200,47 @@ class Retriever:
             out.append(m)
         return out
 
+    def _indexed_rows(self, stubs: list[str], query: np.ndarray | None, documents: bool
+                      ) -> dict[str, tuple[dict[str, Any], str | None, Any]] | None:
+        """:meth:`hydrate`'s rows from the lexical and vector indexes (Chroma stays closed);
+        None where there is no vector index (or it went away meanwhile)."""
+        index = self.data.vector_index(self.name)
+        if index is None:
+            return None
+        rows = self.data.lexical(self.name).keyed(stubs, documents)
+        vecs = index.vectors([key for key, _, _ in rows.values()]) \
+            if query is not None or not documents else {}
+        if vecs is None:
+            return None
+        return {cid: (meta, doc, vecs.get(key)) for cid, (key, meta, doc) in rows.items()
+                if documents or key in vecs}
+
+    def _stored_rows(self, stubs: list[str], query: np.ndarray | None, documents: bool
+                     ) -> dict[str, tuple[dict[str, Any], str | None, Any]]:
+        """:meth:`hydrate`'s rows from the store."""
+        if documents and query is None:  # lexical alone: the index holds text and metadata,
+            # so the vector store (whose first read loads its whole HNSW index) stays closed
+            found: dict[str, tuple[dict[str, Any], str | None, Any]] = {
+                cid: (meta, doc, None)
+                for cid, (meta, doc) in self.data.lexical(self.name).stored(stubs).items()}
+            rest = [c for c in stubs if c not in found]
+            if rest:
+                found.update(self.store.fetch(self.name, "text", rest, None, False))
+            return found
+        if documents:
+            return dict(self.store.fetch(self.name, "text", stubs, None, query is not None))
+        return {cid: ({}, None, v)
+                for cid, v in self.store.vectors(self.name, "text", stubs).items()}
+
     def complete(self, matches: list[Match]) -> dict[str, Match]:
         """Metadata and documents for the text matches that lack them (the final hits), by
         Chroma id; a match the store no longer holds is left out."""
         todo = [m.chroma_id for m in matches if m.document is None and m.distance is not None
                 and m.metadata.get("modality") != "image"]
-        found: dict[str, tuple[dict[str, Any], str | None, Any]] = {
-            cid: (meta, doc, None)  # the lexical index holds them: Chroma stays closed
-            for cid, (meta, doc) in self.data.lexical(self.name).stored(todo).items()}
+        found: dict[str, tuple[dict[str, Any], str | None, Any]] = {}
+        if todo and self.data.vector_index(self.name) is not None:  # the catalog wrote every
+            found = {cid: (meta, doc, None)  # row: the lexical index holds their texts
+                     for cid, (meta, doc) in self.data.lexical(self.name).stored(todo).items()}
         rest = [c for c in todo if c not in found]
         if rest:
             found.update(self.store.fetch(self.name, "text", rest))

@@ -25,6 +25,7 @@ from .catalog_profiles import ProfileRows
 from .changes import SCHEMA as CHANGES_SCHEMA
 from .lexical import SCHEMA as LEXICAL_SCHEMA
 from .lexical import LexicalIndex
+from .vector_files import remove_files
 from .vector_index import SCHEMA as VECTOR_SCHEMA
 
 #: ``PRAGMA user_version`` of a current catalog; older ones are migrated when opened
@@ -178,6 +179,12 @@ class Catalog(ProfileRows):
     def close(self) -> None:
         self.db.close()
 
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by every transaction: a reader of this connection holding it sees none
+        half-done (the process's threads share the connection)."""
+        return self._tx
+
     @contextmanager
     def transaction(self) -> Iterator[Any]:
         with self._tx:
@@ -242,12 +249,14 @@ class Catalog(ProfileRows):
             for table in ("files", "items", "pending", "profiles"):
                 db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
             db.execute("DELETE FROM collections WHERE name=?", (name,))
+        remove_files(self.path.parent, name)  # the vector index's
 
     def clear_contents(self, name: str) -> None:
         with self.transaction() as db:
             self.lexical(name).drop(db)
             for table in ("files", "items", "pending"):
                 db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
+        remove_files(self.path.parent, name)
 
     # files ---------------------------------------------------------------------------------
     def files(self, name: str) -> dict[str, FileRow]:

@@ -21,6 +21,7 @@ from .changes import ChangeLog
 from .home import resolve_home
 from .lexical import LexicalIndex
 from .locking import WriteLock, WritersLock
+from .vector_files import VectorFiles, remove_files
 from .vector_index import VectorIndex
 
 if TYPE_CHECKING:
@@ -108,61 +109,76 @@ class DataDir:
         return counts
 
     # the vector index -------------------------------------------------------------------------
+    def _index(self, name: str) -> VectorIndex:
+        index = self._vectors.get(name)
+        if index is None:
+            index = self._vectors.setdefault(name, VectorIndex(
+                self.catalog.db, self.home, name, self.catalog.lock))
+        return index
+
     def vector_index(self, name: str) -> VectorIndex | None:
         """The collection's memory-mapped text vectors, where queries may use them (embedded
         store, an index built, ``SEMSEARCH_VECTOR_INDEX`` not 0); None sends them to Chroma."""
         if self.chroma_url or not vector_index.usable():
             return None
-        index = self._vectors.get(name)
-        if index is None:
-            index = self._vectors.setdefault(name, VectorIndex(self.catalog.db, self.home, name))
+        index = self._index(name)
         return index if index.state() is not None else None
 
     def text_index(self, name: str) -> str:
         """What answers a text query's dense side, in words (``semsearch info``)."""
         if self.chroma_url:
             return "the server's (Chroma HNSW)"
-        index = VectorIndex(self.catalog.db, self.home, name)
+        index = self._index(name)
         if index.state() is None:
             return "the store's (Chroma HNSW, loaded whole); a vector index is built at the " \
                 "next ingest that changes something"
-        waiting, size = index.delta_rows(), index.size() or 0
+        waiting, size = index.delta_rows(), index.size()
         return f"vector index, {size:,} chunk{'s' if size != 1 else ''}" + (
             f" ({waiting:,} not yet in its memory-mapped file)" if waiting
             else " (memory-mapped)") + (
             "" if vector_index.usable() else "; not used (SEMSEARCH_VECTOR_INDEX=0)")
 
     def fresh_vectors(self, name: str) -> None:
-        """Before an ingest (under the write lock): build the vector index of a collection
-        whose text was written before it existed, from the store, once."""
-        index = VectorIndex(self.catalog.db, self.home, name)
-        lexical = self.lexical(name)
-        state = index.state()
-        if state is not None and state.file and not (index.dir / state.file).exists():
-            with self.catalog.transaction() as db:  # its file is gone: built anew below
+        """Before an ingest's writes (under the write lock): give an embedded collection whose
+        every text row the lexical index holds a vector index, if it has none (or its file is
+        damaged): empty for an empty text space, else built from the store's vectors, once."""
+        index = self._index(name)
+        files = VectorFiles(index, self.catalog.transaction)
+        if index.state() is not None and not files.readable():
+            with self.catalog.transaction() as db:
                 vector_index.forget(db, name)
-        if self.chroma_url or index.state() is not None or lexical.size() == 0 or \
-                not self.catalog.has_lexical(name) or not lexical.filterable():
+        if self.chroma_url or index.state() is not None:
             return
-        dim = self.catalog.collection(name)
-        if dim is None or not dim.text_dim:
+        lexical = self.lexical(name)
+        if not self.catalog.has_lexical(name) or not lexical.filterable():
+            return
+        count = self.store.count(name, "text")
+        if count != lexical.size():
+            return  # rows the lexical index lacks (plain Chroma's): the store answers
+        if count == 0:
+            with self.catalog.transaction() as db:
+                vector_index.create(db, name)
+            return
+        row = self.catalog.collection(name)
+        if row is None or not row.text_dim:
             return
         if self.on_wait is not None:
             self.on_wait(f"building the vector index of {name!r} for fast text queries "
-                         f"({lexical.size():,} chunks, once)")
-        index.build(self.catalog.transaction, int(dim.text_dim), (
-            (rows.ids, rows.embeddings) for rows in self.store.scan(name, "text")))
-        self._vectors.pop(name, None)
+                         f"({count:,} chunks, once)")
+        files.build(int(row.text_dim), ((rows.ids, rows.embeddings)
+                                        for rows in self.store.scan(name, "text")))
+        index.close()
 
     def merge_vectors(self, name: str) -> None:
-        """After an ingest's flush (under the write lock): fold the vector index's recent
-        rows into its file once they are many."""
+        """After an ingest's writes (under the write lock): fold the vector index's recent
+        rows into a new file once they are many. A failure (a full disk) is said and
+        leaves the index as it was, to be tried again at the next ingest."""
         if self.chroma_url:
             return
         try:
-            VectorIndex(self.catalog.db, self.home, name).merge(self.catalog.transaction)
-        except (OSError, RuntimeError, ValueError) as e:  # the flush is kept; the index
-            if self.on_wait is not None:                   # stays as it was, and correct
+            VectorFiles(self._index(name), self.catalog.transaction).merge()
+        except (OSError, RuntimeError, ValueError) as e:
+            if self.on_wait is not None:
                 self.on_wait(f"could not merge the vector index of {name!r} ({e}); "
                              "the next ingest tries again")
 
@@ -173,6 +189,7 @@ class DataDir:
     def forget_lexical(self, name: str) -> None:
         with self.catalog.transaction() as db:
             self.lexical(name).drop(db)
+        remove_files(self.home, name)
         shutil.rmtree(self.home / "lexical" / name, ignore_errors=True)  # before version 3
 
     def rebuild_lexical(self, name: str) -> int:

@@ -189,7 +189,6 @@ class LexicalIndex:
                  for i, r in enumerate(rows) if r[1]]
         if not pairs:
             return
-        fresh = self.size() == 0
         table = self._table(create=True)
         self.remove(db, [r[0] for r, _ in pairs])
         keys: list[int] = []
@@ -204,7 +203,7 @@ class LexicalIndex:
         if len(vecs) < len(keys):
             vector_index.forget(db, self.collection)
         else:
-            vector_index.note(db, self.collection, keys, vecs, fresh)
+            vector_index.note(db, self.collection, keys, vecs)
 
     def remove(self, db: sqlite3.Connection, cids: Iterable[str]) -> None:
         table = self._table()
@@ -226,6 +225,7 @@ class LexicalIndex:
         if gone:
             db.execute("UPDATE lexical_tables SET rows = rows - ? WHERE collection=?",
                        (gone, self.collection))
+            vector_index.touch(db, self.collection)  # readers check their cached rows again
 
     def drop(self, db: sqlite3.Connection) -> None:
         """Forget the index (and how far it followed the server's change log)."""

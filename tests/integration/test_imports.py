@@ -14,6 +14,11 @@ HEAVY = ["typer", "click", "textual", "rich", "torch", "chromadb", "open_clip",
          "sentence_transformers", "transformers", "PIL", "bm25s"]
 
 
+def python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+
+
 def test_import_semsearch_loads_no_heavy_library(tmp_path):
     code = (
         "import json, sys\n"
@@ -56,11 +61,31 @@ def test_chromadb_imports_without_its_unused_parts_that_still_work_when_called()
         "out['httpx'] = httpx.Client.__module__\n"
         "print(json.dumps(out))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+    out = python(code)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {
         "loaded": [], "rejected": True,
         "exporter": "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
         "yaml": {"users": ["a"]},
         "httpx": "httpx"}
+
+
+def test_the_vector_index_and_onnx_runtime_load_in_either_order(tmp_path):
+    """usearch's extension loaded before onnxruntime's used to crash the process (a segfault
+    in pybind11): the vector index loads onnxruntime first."""
+    code = (
+        "import sys\n"
+        "from semsearch.storage.vector_index import usearch_index\n"
+        "usearch_index()(ndim=4, dtype='f16')\n"
+        "import onnx, onnxruntime\n"
+        "from onnx import TensorProto, helper\n"
+        "x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1])\n"
+        "g = helper.make_graph([helper.make_node('Identity', ['x'], ['y'])], 'g', [x],\n"
+        "    [helper.make_tensor_value_info('y', TensorProto.FLOAT, [1])])\n"
+        "m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)])\n"
+        "m.ir_version = 8\n"
+        "onnxruntime.InferenceSession(m.SerializeToString(), providers=['CPUExecutionProvider'])\n"
+        "print('ok')\n"
+    )
+    out = python(code)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", (out.returncode, out.stderr)

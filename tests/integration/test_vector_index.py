@@ -12,7 +12,8 @@ import pytest
 from helpers import SHORT_TEXTS, write
 
 from semsearch.client.library import Library
-from semsearch.storage import vector_index
+from semsearch.storage import vector_files, vector_index
+from semsearch.storage.vector_files import VectorFiles
 
 WORDS = ["garden", "tomato", "bicycle", "puncture", "boiler", "pressure", "invoice", "server",
          "recipe", "pasta", "garlic", "holiday", "flight", "passport", "dentist", "insurance",
@@ -61,7 +62,7 @@ def files(home: Path) -> list[str]:
 
 def test_queries_match_the_store_through_merges_changes_and_removals(tmp_path: Path,
                                                                       monkeypatch) -> None:
-    monkeypatch.setattr(vector_index, "MERGE_AT", 4)
+    monkeypatch.setattr(vector_files, "MERGE_AT", 4)
     src = notes(tmp_path / "src")
     records(src / "records.jsonl")
     home = tmp_path / "home"
@@ -86,7 +87,8 @@ def test_queries_match_the_store_through_merges_changes_and_removals(tmp_path: P
             assert not any(i.endswith("pasta.txt") for i, _ in hits(
                 col, "boil the pasta with garlic", mode))
         same_as_store(col, monkeypatch)
-        index.merge(lib.data.catalog.transaction, force=True)  # dead keys leave the file
+        # dead keys leave the file
+        VectorFiles(index, lib.data.catalog.transaction).merge(force=True)
         state = index.state()
         assert state is not None and index.delta_rows() == 0
         assert state.main_rows == index.size() and files(home) == [state.file]
@@ -95,7 +97,7 @@ def test_queries_match_the_store_through_merges_changes_and_removals(tmp_path: P
 
 def test_a_filter_is_met_in_the_graph_or_left_to_the_store(tmp_path: Path,
                                                          monkeypatch) -> None:
-    monkeypatch.setattr(vector_index, "MERGE_AT", 4)
+    monkeypatch.setattr(vector_files, "MERGE_AT", 4)
     monkeypatch.setattr(vector_index, "FILTER_GRAPH_FROM", 0)  # the graph, at any size
     with Library(tmp_path / "home") as lib:
         col = lib.collection("recs", clip_model="none")
@@ -145,7 +147,7 @@ def test_a_failed_merge_or_a_lost_file_loses_nothing(tmp_path: Path, monkeypatch
                                                      broken: str) -> None:
     """A merge that fails after writing its file leaves the index as it was (the next one
     clears the stray file); a main file gone from disk sends queries to the store."""
-    monkeypatch.setattr(vector_index, "MERGE_AT", 4)
+    monkeypatch.setattr(vector_files, "MERGE_AT", 4)
     src = notes(tmp_path / "src")
     home = tmp_path / "home"
     with Library(home) as lib:
@@ -158,13 +160,13 @@ def test_a_failed_merge_or_a_lost_file_loses_nothing(tmp_path: Path, monkeypatch
         if broken == "merge":
             write(src / "new.txt", "Patch the inner tube, then pump the tyre back up.")
 
-            from usearch.index import Index
+            Index = vector_index.usearch_index()
 
             def failing(self, path: str) -> None:  # type: ignore[no-untyped-def]
                 Path(path).write_bytes(b"half a file")
                 raise OSError("No space left on device")
 
-            monkeypatch.setattr(vector_index, "MERGE_AT", 1)
+            monkeypatch.setattr(vector_files, "MERGE_AT", 1)
             with monkeypatch.context() as m:
                 m.setattr(Index, "save", failing)
                 col.ingest([src])  # the flush is kept; the merge waits for the next ingest
@@ -183,3 +185,44 @@ def test_a_failed_merge_or_a_lost_file_loses_nothing(tmp_path: Path, monkeypatch
             assert lib.data.vector_index("notes") is not None
         same_as_store(col, monkeypatch)
 
+
+
+def test_a_collection_written_outside_semsearch_gets_no_index(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """Plain Chroma's rows are not in the lexical index: an index made of semsearch's own
+    ingests would miss them, so the store keeps answering."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    code = (
+        "import chromadb, sys\n"
+        "from semsearch.storage.chroma_plugin import TextEmbeddingFunction\n"
+        "c = chromadb.PersistentClient(path=sys.argv[1])\n"
+        "n = c.create_collection('ext', embedding_function=TextEmbeddingFunction(), "
+        "configuration={'hnsw': {'space': 'cosine'}})\n"
+        "n.add(ids=['n0', 'n1'], documents=['My bicycle tyre has a puncture and needs a "
+        "patch.', 'Sourdough bread needs a starter.'])\n")
+    out = subprocess.run([sys.executable, "-c", code, str(home / "chroma")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    with Library(home) as lib:
+        col = lib.collection("ext")
+        write(tmp_path / "src" / "a.txt", "Tomatoes grow well in a sunny garden.")
+        col.ingest([tmp_path / "src"])
+        assert lib.data.vector_index("ext") is None
+        assert hits(col, "fixing a flat tyre", "dense")[0][0] == "n0"
+
+
+def test_a_long_lived_reader_never_counts_removed_rows(tmp_path: Path, monkeypatch) -> None:
+    src = notes(tmp_path / "src")
+    with Library(tmp_path / "home") as lib:
+        col = lib.collection("notes", clip_model="none")
+        col.ingest([src])
+        first = hits(col, "a dog on the beach", "dense")[0][0]
+        Path(first).unlink()
+        col.ingest([src])
+        for kw in ({}, {"all_chunks": True}):
+            got = col.search("a dog on the beach", type="text", mode="dense", k=3, **kw)
+            assert len(got) == 3 and first not in [h.id for h in got]
+        same_as_store(col, monkeypatch)
