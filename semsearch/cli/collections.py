@@ -33,7 +33,8 @@ def list_collections(as_json: JsonOpt = False, home: HomeOpt = None) -> None:
 ))
 def info(collection: CollectionOpt = "", as_json: JsonOpt = False,
          home: HomeOpt = None) -> None:
-    """Show a collection's models, dimensions and counts."""
+    """Show a collection's models, dimensions, counts and text index (what answers a text
+    query: the vector index, memory-mapped, or the store)."""
     with errors(), open_library(home) as lib:
         details = lib.collection(collection).info()
         if as_json:
