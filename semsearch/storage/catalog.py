@@ -25,8 +25,7 @@ from .catalog_profiles import ProfileRows
 from .changes import SCHEMA as CHANGES_SCHEMA
 from .lexical import SCHEMA as LEXICAL_SCHEMA
 from .lexical import LexicalIndex
-from .vector_files import remove_files
-from .vector_index import SCHEMA as VECTOR_SCHEMA
+from .vector_schema import SCHEMA as VECTOR_SCHEMA
 
 #: ``PRAGMA user_version`` of a current catalog; older ones are migrated when opened
 SCHEMA_VERSION = 5
@@ -249,13 +248,19 @@ class Catalog(ProfileRows):
             for table in ("files", "items", "pending", "profiles"):
                 db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
             db.execute("DELETE FROM collections WHERE name=?", (name,))
-        remove_files(self.path.parent, name)  # the vector index's
+        self.remove_vector_files(name)
 
     def clear_contents(self, name: str) -> None:
         with self.transaction() as db:
             self.lexical(name).drop(db)
             for table in ("files", "items", "pending"):
                 db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
+        self.remove_vector_files(name)
+
+    def remove_vector_files(self, name: str) -> None:
+        """The vector index's files of a collection (after its rows are gone)."""
+        from .vector_files import remove_files  # (numpy: not loaded by opening the catalog)
+
         remove_files(self.path.parent, name)
 
     # files ---------------------------------------------------------------------------------

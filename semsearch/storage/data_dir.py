@@ -15,16 +15,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreLocked
-from . import vector_index
 from .catalog import Catalog
 from .changes import ChangeLog
 from .home import resolve_home
 from .lexical import LexicalIndex
 from .locking import WriteLock, WritersLock
-from .vector_files import VectorFiles, remove_files
-from .vector_index import VectorIndex
+from .vector_schema import usable
 
 if TYPE_CHECKING:
+    from .vector_index import VectorIndex
     from .vectors import Store
 
 
@@ -110,6 +109,10 @@ class DataDir:
 
     # the vector index -------------------------------------------------------------------------
     def _index(self, name: str) -> VectorIndex:
+        """(The vector index modules, and numpy, load here: a command that opens no index,
+        such as ``info`` or a lexical search, never loads them.)"""
+        from .vector_index import VectorIndex
+
         index = self._vectors.get(name)
         if index is None:
             index = self._vectors.setdefault(name, VectorIndex(
@@ -119,7 +122,7 @@ class DataDir:
     def vector_index(self, name: str) -> VectorIndex | None:
         """The collection's memory-mapped text vectors, where queries may use them (embedded
         store, an index built, ``SEMSEARCH_VECTOR_INDEX`` not 0); None sends them to Chroma."""
-        if self.chroma_url or not vector_index.usable():
+        if self.chroma_url or not usable():
             return None
         index = self._index(name)
         return index if index.state() is not None else None
@@ -136,17 +139,20 @@ class DataDir:
         return f"vector index, {size:,} chunk{'s' if size != 1 else ''}" + (
             f" ({waiting:,} not yet in its memory-mapped file)" if waiting
             else " (memory-mapped)") + (
-            "" if vector_index.usable() else "; not used (SEMSEARCH_VECTOR_INDEX=0)")
+            "" if usable() else "; not used (SEMSEARCH_VECTOR_INDEX=0)")
 
     def fresh_vectors(self, name: str) -> None:
         """Before an ingest's writes (under the write lock): give an embedded collection whose
         every text row the lexical index holds a vector index, if it has none (or its file is
         damaged): empty for an empty text space, else built from the store's vectors, once."""
+        from .vector_files import VectorFiles
+        from .vector_index import create, forget
+
         index = self._index(name)
         files = VectorFiles(index, self.catalog.transaction)
         if index.state() is not None and not files.readable():
             with self.catalog.transaction() as db:
-                vector_index.forget(db, name)
+                forget(db, name)
         if self.chroma_url or index.state() is not None:
             return
         lexical = self.lexical(name)
@@ -157,7 +163,7 @@ class DataDir:
             return  # rows the lexical index lacks (plain Chroma's): the store answers
         if count == 0:
             with self.catalog.transaction() as db:
-                vector_index.create(db, name)
+                create(db, name)
             return
         row = self.catalog.collection(name)
         if row is None or not row.text_dim:
@@ -175,6 +181,8 @@ class DataDir:
         leaves the index as it was, to be tried again at the next ingest."""
         if self.chroma_url:
             return
+        from .vector_files import VectorFiles
+
         try:
             VectorFiles(self._index(name), self.catalog.transaction).merge()
         except (OSError, RuntimeError, ValueError) as e:
@@ -189,7 +197,7 @@ class DataDir:
     def forget_lexical(self, name: str) -> None:
         with self.catalog.transaction() as db:
             self.lexical(name).drop(db)
-        remove_files(self.home, name)
+        self.catalog.remove_vector_files(name)
         shutil.rmtree(self.home / "lexical" / name, ignore_errors=True)  # before version 3
 
     def rebuild_lexical(self, name: str) -> int:

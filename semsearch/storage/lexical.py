@@ -32,11 +32,10 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from . import vector_index
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Lucene's English stop words, dropped from queries (documents keep them)
 STOPWORDS = frozenset((
@@ -199,6 +198,8 @@ class LexicalIndex:
             keys.append(int(cur.lastrowid or 0))
         db.execute("UPDATE lexical_tables SET rows = rows + ? WHERE collection=?",
                    (len(keys), self.collection))
+        from . import vector_index  # (numpy: loaded by a write, not by opening the catalog)
+
         vecs = [v for _, v in pairs if v is not None]
         if len(vecs) < len(keys):
             vector_index.forget(db, self.collection)
@@ -225,12 +226,16 @@ class LexicalIndex:
         if gone:
             db.execute("UPDATE lexical_tables SET rows = rows - ? WHERE collection=?",
                        (gone, self.collection))
-            vector_index.touch(db, self.collection)  # readers check their cached rows again
+            from .vector_index import touch
+
+            touch(db, self.collection)  # readers check their cached rows again
 
     def drop(self, db: sqlite3.Connection) -> None:
         """Forget the index (and how far it followed the server's change log)."""
         db.execute("DELETE FROM change_marks WHERE collection=?", (self.collection,))
-        vector_index.forget(db, self.collection)
+        from .vector_index import forget
+
+        forget(db, self.collection)
         table = self._table()
         if table is None:
             return

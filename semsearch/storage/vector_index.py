@@ -25,7 +25,6 @@ Chroma until the next ingest builds it again (:meth:`DataDir.fresh_vectors`).
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import threading
 from collections.abc import Iterable, Sequence
@@ -37,16 +36,8 @@ from typing import Any
 import numpy as np
 
 from .hnsw import hnsw_settings
+from .vector_schema import SCHEMA  # noqa: F401 - the tables (the catalog reads them there)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS vector_index(
-    collection TEXT PRIMARY KEY, dim INTEGER NOT NULL, file TEXT, main_rows INTEGER NOT NULL
-    DEFAULT 0, gen INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS vector_delta(
-    collection TEXT NOT NULL, key INTEGER NOT NULL, vec BLOB NOT NULL,
-    PRIMARY KEY(collection, key)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS lexical_ids_key ON lexical_ids(collection, id);
-"""
 #: a filtered query asks the graph for at most this many nearest rows to find its hits
 #: among; a filter that passes too few of them is left to the store (its metadata index)
 FILTER_PROBE = 16384
@@ -58,11 +49,6 @@ _PART = 500
 _views: dict[str, Any] = {}
 _views_lock = threading.Lock()
 SqlFilter = tuple[str, list[Any]]
-
-
-def usable() -> bool:
-    """Whether queries may use the index (``SEMSEARCH_VECTOR_INDEX=0``: always Chroma)."""
-    return os.environ.get("SEMSEARCH_VECTOR_INDEX", "1") != "0"
 
 
 @dataclass(frozen=True)
