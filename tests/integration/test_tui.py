@@ -153,11 +153,10 @@ def test_first_paint_comes_before_the_models(tlib: Library, base: Path,
 
     monkeypatch.setattr(ModelRegistry, "embedder", slow)
     app = make(tlib, base, query="dogs")
-    started = time.perf_counter()
 
     async def body(pilot: Pilot[None]) -> None:
-        painted = time.perf_counter() - started
-        assert painted < 1.0, f"first paint {painted:.2f}s"
+        # The model load is held until release: the app painted without it.
+        assert not release.is_set()
         ui = app.search_screen
         assert "Opening collection tui" in ui.status.state_text or \
             "Loading" in ui.status.state_text
