@@ -23,8 +23,15 @@ from .locking import WriteLock, WritersLock
 from .vector_schema import usable
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    import numpy as np
+
     from .vector_index import VectorIndex
     from .vectors import Store
+
+#: a vector index built from at least this many of the store's chunks says how far it is
+PROGRESS_FROM = 50_000
 
 
 class DataDir:
@@ -171,9 +178,23 @@ class DataDir:
         if self.on_wait is not None:
             self.on_wait(f"building the vector index of {name!r} for fast text queries "
                          f"({count:,} chunks, once)")
-        files.build(int(row.text_dim), ((rows.ids, rows.embeddings)
-                                        for rows in self.store.scan(name, "text")))
+        files.build(int(row.text_dim), self._progress(name, count, (
+            (rows.ids, rows.embeddings) for rows in self.store.scan(name, "text"))))
         index.close()
+
+    def _progress(self, name: str, total: int, pages: Iterable[tuple[list[str], np.ndarray]]
+                  ) -> Iterator[tuple[list[str], np.ndarray]]:
+        """``pages``, saying every tenth of a long build how far it is (a graph of 1M chunks
+        takes most of an hour on 2 cores)."""
+        done, said, started = 0, 0, time.monotonic()
+        for page in pages:
+            yield page
+            done += len(page[0])
+            if self.on_wait is not None and total >= PROGRESS_FROM and \
+                    (done - said) * 10 >= total:
+                said = done
+                self.on_wait(f"  vector index of {name!r}: {done:,} of {total:,} chunks "
+                             f"({time.monotonic() - started:.0f} s)")
 
     def merge_vectors(self, name: str) -> None:
         """After an ingest's writes (under the write lock): fold the vector index's recent

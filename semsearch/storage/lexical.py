@@ -310,10 +310,15 @@ class LexicalIndex:
         terms = query_terms(text)
         if table is None or not terms or n <= 0:
             return []
-        sql, params = where or ("1", [])
-        pruned = self._pruned(table, terms, n) if where is None else None
-        if pruned is not None:
-            return pruned
+        if where is None:
+            pruned = self._pruned(table, terms, n)
+            if pruned is not None:
+                return pruned
+            # ranked by rowid alone, named after: a join would look up every matching row
+            return self._named([(float(s), int(r)) for r, s in self.db.execute(
+                f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? "
+                f"ORDER BY bm25({table}), rowid LIMIT ?", (_match(terms), n))])
+        sql, params = where
         return [(str(c), float(s)) for c, s in self.db.execute(
             f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
             f"ON i.id = {table}.rowid WHERE {table} MATCH ? AND {sql} "

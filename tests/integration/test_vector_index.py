@@ -12,7 +12,7 @@ import pytest
 from helpers import SHORT_TEXTS, write
 
 from semsearch.client.library import Library
-from semsearch.storage import vector_files, vector_index
+from semsearch.storage import data_dir, vector_files, vector_index
 from semsearch.storage.vector_files import VectorFiles
 
 WORDS = ["garden", "tomato", "bicycle", "puncture", "boiler", "pressure", "invoice", "server",
@@ -135,9 +135,16 @@ def test_a_collection_without_its_index_gets_one_at_its_next_change(tmp_path: Pa
         col.ingest([src])  # nothing changed: a no-op ingest builds nothing
         assert lib.data.vector_index("notes") is None
         write(src / "new.txt", "Patch the inner tube, then pump the tyre back up.")
+        said: list[str] = []
+        lib.on_wait = said.append
+        monkeypatch.setattr(data_dir, "PROGRESS_FROM", 1)  # (a long build's progress lines)
         col.ingest([src])
         index = lib.data.vector_index("notes")
         assert index is not None and index.size() == len(SHORT_TEXTS) + 1
+        n = len(SHORT_TEXTS)  # built from the store before the ingest writes
+        assert said == [f"building the vector index of 'notes' for fast text queries ({n:,} "
+                        "chunks, once)", said[1]], said
+        assert said[1].startswith(f"  vector index of 'notes': {n} of {n} chunks ("), said
         assert hits(col, QUERIES[0], "dense")[0][0].endswith("new.txt")
         same_as_store(col, monkeypatch)
 
