@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from semsearch.client.library import Library
 from semsearch.search.filters import parse_where
 from semsearch.storage.catalog import SCHEMA_VERSION, Catalog
+from semsearch.storage.lexical import LexicalIndex
 from semsearch.storage.where_sql import compile_where
 
 # a small collection whose metadata mixes kinds: ints, floats, bools, strings, missing keys
@@ -155,3 +156,23 @@ def test_a_schema_3_catalog_gets_its_metadata_from_the_store_once(home: Path, tm
     col.search("apple", type="text", mode="lexical", where=["shelf=7"])
     assert len(said) == 1  # once
     lib.close()
+
+
+def test_only_a_filtered_search_skips_the_pruned_ranking(lib: Library, tmp_path: Path,
+                                                         monkeypatch):
+    """MaxScore (``LexicalIndex._pruned``) is tried for every unfiltered lexical or hybrid
+    search (the retriever compiles no filter to ``("1", [])``); a filtered one is ranked
+    exhaustively."""
+    col = lib.collection("prune", clip_model="none")
+    col.ingest([_records(tmp_path / "apples.jsonl", 200)])
+    tried: list[str] = []
+    real = LexicalIndex._pruned
+    monkeypatch.setattr(LexicalIndex, "_pruned", lambda self, table, terms, n: (
+        tried.append(" ".join(terms)), real(self, table, terms, n))[1])
+    for mode in ("lexical", "hybrid"):
+        tried.clear()
+        assert col.search("apple orchard", type="text", mode=mode, k=5), mode
+        assert tried == ["apple orchard"], mode
+        tried.clear()
+        assert col.search("apple orchard", type="text", mode=mode, k=5, where=["shelf=7"])
+        assert tried == [], mode
