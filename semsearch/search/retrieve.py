@@ -19,6 +19,7 @@ from .request import Leg
 
 if TYPE_CHECKING:
     from ..storage.data_dir import DataDir
+    from ..storage.lexical import LexicalIndex, SqlFilter
     from ..storage.vectors import Store
 
 #: the first page of BM25 hits and the query's ceiling, read in a thread
@@ -32,6 +33,12 @@ def page_size(want: int) -> int:
     """BM25 hits read at once for ``want`` items: a margin for items with several matching
     chunks (a short page costs little: the index reads only what its best hits need)."""
     return want + max(20, want // 4)
+
+
+def filter_sql(where: dict[str, Any] | None, lexical: LexicalIndex) -> SqlFilter | None:
+    """``where`` compiled to SQL over the lexical index's metadata; None for no filter, and
+    for one SQL cannot express or an index without metadata (the store checks those)."""
+    return compile_where(where) if where and lexical.filterable() else None
 
 
 def best_per_item(matches: list[Match]) -> list[Match]:
@@ -103,8 +110,8 @@ class Retriever:
         opened. None where there is no index, or a filter SQL cannot express."""
         index = self.data.vector_index(self.name)
         lexical = self.data.lexical(self.name)
-        sql = compile_where(where) if where else None
-        if index is None or (where and (sql is None or not lexical.filterable())):
+        sql = filter_sql(where, lexical)
+        if index is None or (where and sql is None):
             return None
 
         def read(n: int) -> tuple[list[Match], int] | None:
@@ -133,7 +140,7 @@ class Retriever:
         first, ceiling = ahead.result() if ahead is not None else (None, None)
         index = self.data.lexical(self.name) if ahead is not None else \
             self.data.fresh_lexical(self.name)
-        sql = compile_where(where) if index.filterable() else None
+        sql = filter_sql(where, index)
         found: list[Match] = []
         items: set[str] = set()
         size = page_size(want)
@@ -164,7 +171,7 @@ class Retriever:
         if not self.store.has(self.name, "text"):
             return None
         index = self.data.fresh_lexical(self.name)
-        sql = compile_where(where) if index.filterable() else None
+        sql = filter_sql(where, index)
         if where and sql is None:
             return None  # the filter pages through the store: no reading ahead
         want = max(1, depth)

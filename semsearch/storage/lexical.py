@@ -310,7 +310,7 @@ class LexicalIndex:
         terms = query_terms(text)
         if table is None or not terms or n <= 0:
             return []
-        if where is None or (where[0] == "1" and not where[1]):  # (compile_where(None))
+        if where is None:
             pruned = self._pruned(table, terms, n)
             if pruned is not None:
                 return pruned
