@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import random
@@ -39,9 +38,10 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from semsearch.models import Embedder, normalize, register  # noqa: E402
+from bench_embedder import HashEmbedder  # noqa: E402 - (bench_vector_index uses it here)
 
-DIM = 384
+from semsearch.models import register  # noqa: E402
+
 WORDS = (
     "garden", "tomato", "bicycle", "puncture", "boiler", "pressure", "invoice", "server",
     "deploy", "recipe", "pasta", "garlic", "holiday", "flight", "passport", "dentist",
@@ -50,34 +50,13 @@ WORDS = (
     "parking", "appeal", "wifi", "router", "password", "backup", "laptop", "battery",
     "charger",
 )
-class HashEmbedder(Embedder):
-    """Vectors hashed from the text: fast and deterministic (a benchmark stand-in)."""
-
-    space = "text"
-    max_tokens = 256
-    default_model = "hash-384"
-
-    def __init__(self, model: str = "hash-384") -> None:
-        self.model_id = model
-
-    @property
-    def dim(self) -> int:
-        return DIM
-
-    def embed_batch(self, texts: list[str]) -> np.ndarray:
-        out = np.empty((len(texts), DIM), dtype=np.float32)
-        for i, t in enumerate(texts):
-            seed = int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "big")
-            out[i] = np.random.default_rng(seed).standard_normal(DIM)
-        return normalize(out)
-
 
 COLD = """
 import contextlib, io, os, sys, time, resource
 t = time.perf_counter()
 os.environ["SEMSEARCH_SLOW_EXIT"] = "1"  # return here rather than leave at once
 sys.path.insert(0, {scripts!r})
-from bench_scale import HashEmbedder
+from bench_embedder import HashEmbedder
 from semsearch.models import register
 register("bench-hash", HashEmbedder)
 from semsearch.cli.main import main
@@ -99,7 +78,7 @@ COLD_ADD = """
 import os, sys, time
 t = time.perf_counter()
 sys.path.insert(0, {scripts!r})
-from bench_scale import HashEmbedder
+from bench_embedder import HashEmbedder
 from semsearch.models import register
 register("bench-hash", HashEmbedder)
 from semsearch.cli.main import main

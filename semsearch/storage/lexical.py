@@ -103,6 +103,9 @@ class LexicalIndex:
     def __init__(self, db: Any, collection: str) -> None:
         self.db = db
         self.collection = collection
+        # the words' (idf, df) while the index is unchanged: a query's ranking and its
+        # ceiling count each word's documents once (a common word's count reads its list)
+        self._known: tuple[tuple[int, int], dict[str, tuple[float, int]]] | None = None
 
     # tables ------------------------------------------------------------------------------------
     def _table(self, create: bool = False) -> str | None:
@@ -260,6 +263,26 @@ class LexicalIndex:
             out[word] = (max(math.log((n_docs - df + 0.5) / (df + 0.5)), 1e-6), df)
         return out
 
+    def _stamp(self) -> tuple[int, int]:
+        """Moves with every change to the index: the last row id given out (ids are never
+        reused, so any write moves it) and this collection's row count (any removal)."""
+        seq = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name='lexical_ids'"
+                              ).fetchone()
+        return int(seq[0]) if seq else 0, self.size()
+
+    def _stats(self, table: str, terms: Sequence[str]
+               ) -> tuple[tuple[int, int], dict[str, tuple[float, int]]]:
+        """:meth:`_idf` of the words, remembered while the index is unchanged, with the
+        stamp they were read under."""
+        stamp = self._stamp()
+        if self._known is None or self._known[0] != stamp:
+            self._known = (stamp, {})
+        known = self._known[1]
+        missing = [t for t in terms if t not in known]
+        if missing:
+            known.update(self._idf(table, missing))
+        return stamp, {t: known[t] for t in terms}
+
     def ceiling(self, terms: Sequence[str]) -> float:
         """Sum over the query's terms of their idf: the BM25 score of a document of average
         length holding each term once. A term no document holds counts with the idf of the
@@ -268,7 +291,7 @@ class LexicalIndex:
         table = self._table()
         if table is None or not terms:
             return 0.0
-        return sum(idf for idf, _ in self._idf(table, terms).values())
+        return sum(idf for idf, _ in self._stats(table, terms)[1].values())
 
     def pages(self, text: str, page: int = 200, start: int = 0,
               where: SqlFilter | None = None) -> Iterator[list[tuple[str, float]]]:
@@ -299,10 +322,11 @@ class LexicalIndex:
         ``idf * (k1 + 1)``. The rarest words are *essential*: when the ``n``-th best full
         score among the documents holding one of them beats the most the other (common)
         words can add, no document holding only common words can enter, and only the
-        essential words' posting lists are read (twice: their own scores, and the full
-        scores of the documents they match, as ``(rare) AND (rare OR common)``, whose score
-        counts the rare words twice). A query of common words only reads them all. Should
-        the index change between the two reads (another writer), it is ranked exhaustively.
+        essential words' posting lists are read, once, and the rows where a common word
+        joins them (``(rare) AND (common)``, whose bm25 is the full score), found by FTS5
+        skipping through the common words' lists rather than reading them. A query of common
+        words only reads them all. Should the index change between the reads (another
+        writer), it is ranked exhaustively.
         A filtered query is ranked exhaustively too: the filter is checked on every row
         either way, and a selective one leaves the rare words' rows short of ``n``.
         """
@@ -326,7 +350,7 @@ class LexicalIndex:
 
     def _pruned(self, table: str, terms: list[str], n: int) -> list[tuple[str, float]] | None:
         """:meth:`top` by MaxScore, or None when no set of rare words settles it."""
-        stats = self._idf(table, terms)
+        stamp, stats = self._stats(table, terms)
         by_bound = sorted(terms, key=lambda t: stats[t][0])  # most common first
         everything = sum(stats[t][1] for t in terms)
         for cut in range(len(by_bound) - 1, 0, -1):
@@ -335,17 +359,20 @@ class LexicalIndex:
             if reach < n:
                 continue
             if 2 * reach >= everything:
-                break  # reading the rare words twice costs more than reading all once
+                break  # the rare words' rows are most of the work: rank it all at once
             most = sum(stats[t][0] for t in common) * (BM25_K1 + 1) * (1 + 1e-9) + 1e-12
+            if sum(stats[t][0] for t in rare) * (BM25_K1 + 1) <= most:
+                continue  # the rare words alone can never outscore the common ones: unread
             own = self._scores(table, _match(rare))
             if len(own) < n or sorted(own.values(), reverse=True)[n - 1] <= most:
                 continue  # the common words could still add enough: a wider essential set
-            both = self._scores(table, f"({_match(rare)}) AND ({_match(rare)} OR "
-                                f"{_match(common)})")
-            if both.keys() != own.keys() or self._idf(table, terms) != stats:
+            # full scores where a common word adds to a rare one (bm25 sums the phrases of
+            # the expression); the other rows' scores are their own
+            both = self._scores(table, f"({_match(rare)}) AND ({_match(common)})")
+            if not both.keys() <= own.keys() or self._stamp() != stamp:
                 break  # the index changed while it was read: rank it all at once
-            full = sorted(((s - own[r], r) for r, s in both.items()),  # rare words twice
-                          key=lambda x: (-x[0], x[1]))
+            own.update(both)
+            full = sorted(((s, r) for r, s in own.items()), key=lambda x: (-x[0], x[1]))
             if full[n - 1][0] > most:
                 return self._named(full[:n])
         return None
