@@ -28,7 +28,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import CUM, VOCAB  # noqa: E402
 
-from semsearch.storage.lexical import SCHEMA, LexicalIndex, _match, query_terms  # noqa: E402
+from semsearch.storage.lexical import SCHEMA, LexicalIndex  # noqa: E402
+from semsearch.storage.words import any_of, query_terms  # noqa: E402
 
 
 def build(path: Path, n: int) -> LexicalIndex:
@@ -48,7 +49,7 @@ def exhaustive(lex: LexicalIndex, text: str, n: int) -> list[tuple[str, float]]:
     table = lex._table()
     return [(str(c), float(s)) for c, s in lex.db.execute(
         f"SELECT i.cid, -bm25({table}) FROM {table} JOIN lexical_ids i ON i.id={table}.rowid "
-        f"WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?", (_match(query_terms(text)), n))]
+        f"WHERE {table} MATCH ? ORDER BY bm25({table}) LIMIT ?", (any_of(query_terms(text)), n))]
 
 
 def main(argv: list[str] | None = None) -> int:

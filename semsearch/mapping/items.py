@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..storage.ids import chunk_of, item_id
-from ..storage.lexical import word_stems
+from ..storage.words import word_stems
 from ..types import ProgressEvent
 
 SNIPPET = 160

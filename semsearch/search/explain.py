@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..storage.lexical import _stem, query_terms
+from ..storage.words import query_terms, stems
 from ..types import Hit
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -15,8 +15,8 @@ def matched_terms(query: str, text: str | None) -> list[str]:
     if not query or not text:
         return []
     terms = query_terms(query)
-    present = set(_stem([w.lower() for w in _WORD.findall(text)]))
-    return [t for t, s in zip(terms, _stem(terms), strict=True) if s in present]
+    present = set(stems([w.lower() for w in _WORD.findall(text)]))
+    return [t for t, s in zip(terms, stems(terms), strict=True) if s in present]
 
 
 def explain(hit: Hit, query: str | None = None) -> str:

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..storage.ids import chroma_id, item_id, item_of
-from ..storage.lexical import query_terms
 from ..storage.vectors import Match
 from ..storage.where_sql import compile_where
+from ..storage.words import query_terms
 from .rank import best_score
 from .request import Leg
 
@@ -113,9 +113,10 @@ class Retriever:
         sql = filter_sql(where, lexical)
         if index is None or (where and sql is None):
             return None
+        narrow = self.data.narrowing(self.name, where, lexical) if sql else None
 
         def read(n: int) -> tuple[list[Match], int] | None:
-            hits = index.search(vector, n, sql)
+            hits = index.search(vector, n, sql, narrow)
             if hits is None:
                 return None
             rows = lexical.by_key([key for key, _ in hits])
@@ -141,13 +142,16 @@ class Retriever:
         index = self.data.lexical(self.name) if ahead is not None else \
             self.data.fresh_lexical(self.name)
         sql = filter_sql(where, index)
+        narrow = self.data.narrowing(self.name, where, index) if sql else None
         found: list[Match] = []
         items: set[str] = set()
         size = page_size(want)
-        pages: Iterable[list[tuple[str, float]]] = index.pages(text, page=size, where=sql)
+        pages: Iterable[list[tuple[str, float]]] = index.pages(text, page=size, where=sql,
+                                                               narrow=narrow)
         if first is not None:  # the first page was read ahead; the rest only if needed
             pages = itertools.chain([first], index.pages(
-                text, page=size, start=size, where=sql) if len(first) == size else [])
+                text, page=size, start=size, where=sql, narrow=narrow)
+                if len(first) == size else [])
         for page in pages:
             if where and sql is None:
                 allowed = self.store.passing(self.name, "text", [c for c, _ in page], where)
@@ -174,11 +178,14 @@ class Retriever:
         sql = filter_sql(where, index)
         if where and sql is None:
             return None  # the filter pages through the store: no reading ahead
+        narrow = self.data.narrowing(self.name, where, index) if sql else None
         want = max(1, depth)
 
+        side = self.data.catalog.lexical(self.name, side=True)  # beside the dense side's reads
+
         def read() -> tuple[list[tuple[str, float]], float]:
-            first = next(index.pages(text, page=page_size(want), where=sql), [])
-            return first, index.ceiling(query_terms(text))
+            first = next(side.pages(text, page=page_size(want), where=sql, narrow=narrow), [])
+            return first, side.ceiling(query_terms(text))
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semsearch-bm25")
         try:

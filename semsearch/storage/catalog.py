@@ -118,6 +118,7 @@ class Catalog(ProfileRows):
             raise catalog_trouble(e, path) from e
         self.db: Any = Guarded(conn, path)
         self._tx = threading.RLock()
+        self._side: Any = None
         self._set_up(path)
 
     def _set_up(self, path: Path, patience: float = 60.0) -> None:
@@ -176,7 +177,25 @@ class Catalog(ProfileRows):
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
         self.db.close()
+
+    def side(self) -> Any:
+        """A second connection, for reads made in a thread beside the main one's (a query's
+        BM25 read-ahead): SQLite runs one statement at a time on a connection, so on the
+        shared one the two would take turns. Opened on first use; it sees what is
+        committed."""
+        with self._tx:
+            if self._side is None:
+                try:
+                    self._side = Guarded(sqlite3.connect(
+                        str(self.path), timeout=60, isolation_level=None,
+                        check_same_thread=False), self.path)
+                except sqlite3.Error as e:
+                    raise catalog_trouble(e, self.path) from e
+            return self._side
 
     @property
     def lock(self) -> threading.RLock:
@@ -238,9 +257,10 @@ class Catalog(ProfileRows):
             "SELECT 1 FROM collections WHERE name=? AND NOT EXISTS (SELECT 1 FROM items WHERE "
             "collection=? AND text_chunks > 0)", (name, name)).fetchone() is not None
 
-    def lexical(self, name: str) -> LexicalIndex:
-        """The BM25 index of a collection (kept in this database)."""
-        return LexicalIndex(self.db, name)
+    def lexical(self, name: str, side: bool = False) -> LexicalIndex:
+        """The BM25 index of a collection (kept in this database); ``side``: read on the
+        second connection (:meth:`side`)."""
+        return LexicalIndex(self.side() if side else self.db, name)
 
     def drop_collection(self, name: str) -> None:
         with self.transaction() as db:

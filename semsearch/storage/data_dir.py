@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreLocked
+from . import value_index
 from .catalog import Catalog
 from .changes import ChangeLog
 from .home import resolve_home
@@ -214,6 +215,15 @@ class DataDir:
     # the lexical index -----------------------------------------------------------------------
     def lexical(self, name: str) -> LexicalIndex:
         return self.catalog.lexical(name)
+
+    def narrowing(self, name: str, where: dict[str, Any] | None,
+                  lexical: LexicalIndex) -> value_index.Narrow | None:
+        """SQL that value indexes serve, met by every chunk passing ``where`` (the indexes
+        its fields need are made here for a large collection): :mod:`.value_index`."""
+        if not where or not lexical.filterable():
+            return None
+        return value_index.narrowing(self.catalog.db, where, lexical.size(),
+                                     self.catalog.transaction, self.on_wait)
 
     def forget_lexical(self, name: str) -> None:
         with self.catalog.transaction() as db:

@@ -8,7 +8,7 @@ only the posting lists of its terms.
 
 Ranking is FTS5's BM25 (k1 = 1.2, b = 0.75), exact, with MaxScore pruning
 (:meth:`LexicalIndex.top`): when a query's rare words alone settle its best hits, the posting
-lists of its common words are not read. Query words in :data:`STOPWORDS` (Lucene's
+lists of its common words are not read. Query words in :data:`~.words.STOPWORDS` (Lucene's
 English list) are dropped. :meth:`LexicalIndex.search` also returns each query's
 *ceiling*: the sum of its terms' idf (a term the collection lacks counts as the rarest), so
 a score can be read as the share of the query a document matches (a match on one common
@@ -28,24 +28,20 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .words import any_of, query_terms, stems
+
 if TYPE_CHECKING:
     import numpy as np
 
-#: Lucene's English stop words, dropped from queries (documents keep them)
-STOPWORDS = frozenset((
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
-    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
-    "these", "they", "this", "to", "was", "will", "with",
-))
+    from .value_index import Narrow
+
 #: FTS5's bm25() constant k1 (b = 0.75): a word's share of a score is below idf * (k1 + 1)
 BM25_K1 = 1.2
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # unicode61: letters and digits
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lexical_tables(
@@ -61,31 +57,8 @@ Row = tuple[str, str, dict[str, Any] | None]
 SqlFilter = tuple[str, list[Any]]
 
 
-def _match(terms: Sequence[str]) -> str:
-    """An FTS5 query matching any of the words."""
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-
-
 def _json(meta: dict[str, Any] | None) -> str | None:
     return None if meta is None else json.dumps(meta, separators=(",", ":"), default=str)
-
-
-def query_terms(text: str) -> list[str]:
-    """The words of a query that are searched: lowercased, stop words dropped, one word per
-    stem, in order."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-    seen: dict[str, str] = {}
-    for w, stem in zip(words, _stem(words), strict=True):
-        seen.setdefault(stem, w)
-    return list(seen.values())
-
-
-def _stem(words: Sequence[str]) -> list[str]:
-    try:
-        import Stemmer  # PyStemmer: its 'porter' is the algorithm FTS5's tokenizer runs
-    except ImportError:  # pragma: no cover
-        return list(words)
-    return list(Stemmer.Stemmer("porter").stemWords(list(words)))
 
 
 @dataclass
@@ -252,13 +225,13 @@ class LexicalIndex:
         """Each query word's (idf, document frequency); a word no document holds gets the
         idf of the rarest possible term and df 0."""
         n_docs = max(1, self.size())
-        stems = _stem(terms)
-        unique = sorted(set(stems))
+        stemmed = stems(terms)
+        unique = sorted(set(stemmed))
         marks = ",".join("?" * len(unique))
         found = dict(self.db.execute(
             f"SELECT term, doc FROM {table}_vocab WHERE term IN ({marks})", unique).fetchall())
         out = {}
-        for word, stem in zip(terms, stems, strict=True):
+        for word, stem in zip(terms, stemmed, strict=True):
             df = int(found.get(stem, 0))
             out[word] = (max(math.log((n_docs - df + 0.5) / (df + 0.5)), 1e-6), df)
         return out
@@ -294,16 +267,17 @@ class LexicalIndex:
         return sum(idf for idf, _ in self._stats(table, terms)[1].values())
 
     def pages(self, text: str, page: int = 200, start: int = 0,
-              where: SqlFilter | None = None) -> Iterator[list[tuple[str, float]]]:
+              where: SqlFilter | None = None, narrow: Narrow | None = None
+              ) -> Iterator[list[tuple[str, float]]]:
         """BM25-ranked (chunk id, score > 0) pages for a query, best first, from the
         ``start``-th hit until exhausted; only chunks whose metadata passes ``where`` (a
-        filter compiled by :func:`~.where_sql.compile_where`). Each page is cut from the exact
-        best ``start + page`` (:meth:`top`)."""
+        filter compiled by :func:`~.where_sql.compile_where`; ``narrow``: see :meth:`top`).
+        Each page is cut from the exact best ``start + page`` (:meth:`top`)."""
         rows: list[tuple[str, float]] = []
         want, complete, offset = start + page, False, start
         while True:
             if offset + page > len(rows) and not complete:  # read twice as deep, at most
-                rows = self.top(text, want, where)
+                rows = self.top(text, want, where, narrow)
                 complete, want = len(rows) < want, 2 * want
             part = rows[offset: offset + page]
             if not part:
@@ -313,8 +287,8 @@ class LexicalIndex:
                 return
             offset += page
 
-    def top(self, text: str, n: int, where: SqlFilter | None = None
-            ) -> list[tuple[str, float]]:
+    def top(self, text: str, n: int, where: SqlFilter | None = None,
+            narrow: Narrow | None = None) -> list[tuple[str, float]]:
         """The exact best ``n`` (chunk id, BM25 score) for a query, best first, passing
         ``where``; ties in no fixed order.
 
@@ -328,7 +302,11 @@ class LexicalIndex:
         words only reads them all. Should the index change between the reads (another
         writer), it is ranked exhaustively.
         A filtered query is ranked exhaustively too: the filter is checked on every row
-        either way, and a selective one leaves the rare words' rows short of ``n``.
+        either way, and a selective one leaves the rare words' rows short of ``n``. With
+        ``narrow`` (SQL over ``lexical_ids i`` that value indexes serve, met by every row
+        passing ``where``: :mod:`.value_index`), the passing rows' ids are found first, and
+        FTS5's matches within their range are checked against them, not each match's
+        metadata.
         """
         table = self._table()
         terms = query_terms(text)
@@ -341,12 +319,14 @@ class LexicalIndex:
             # ranked by rowid alone, named after: a join would look up every matching row
             return self._named([(float(s), int(r)) for r, s in self.db.execute(
                 f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? "
-                f"ORDER BY bm25({table}), rowid LIMIT ?", (_match(terms), n))])
+                f"ORDER BY bm25({table}), rowid LIMIT ?", (any_of(terms), n))])
+        if narrow is not None:
+            return self._narrowed(table, terms, n, where, narrow)
         sql, params = where
         return [(str(c), float(s)) for c, s in self.db.execute(
             f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
             f"ON i.id = {table}.rowid WHERE {table} MATCH ? AND {sql} "
-            f"ORDER BY bm25({table}), {table}.rowid LIMIT ?", (_match(terms), *params, n))]
+            f"ORDER BY bm25({table}), {table}.rowid LIMIT ?", (any_of(terms), *params, n))]
 
     def _pruned(self, table: str, terms: list[str], n: int) -> list[tuple[str, float]] | None:
         """:meth:`top` by MaxScore, or None when no set of rare words settles it."""
@@ -363,12 +343,12 @@ class LexicalIndex:
             most = sum(stats[t][0] for t in common) * (BM25_K1 + 1) * (1 + 1e-9) + 1e-12
             if sum(stats[t][0] for t in rare) * (BM25_K1 + 1) <= most:
                 continue  # the rare words alone can never outscore the common ones: unread
-            own = self._scores(table, _match(rare))
+            own = self._scores(table, any_of(rare))
             if len(own) < n or sorted(own.values(), reverse=True)[n - 1] <= most:
                 continue  # the common words could still add enough: a wider essential set
             # full scores where a common word adds to a rare one (bm25 sums the phrases of
             # the expression); the other rows' scores are their own
-            both = self._scores(table, f"({_match(rare)}) AND ({_match(common)})")
+            both = self._scores(table, f"({any_of(rare)}) AND ({any_of(common)})")
             if not both.keys() <= own.keys() or self._stamp() != stamp:
                 break  # the index changed while it was read: rank it all at once
             own.update(both)
@@ -376,6 +356,20 @@ class LexicalIndex:
             if full[n - 1][0] > most:
                 return self._named(full[:n])
         return None
+
+    def _narrowed(self, table: str, terms: list[str], n: int, where: SqlFilter,
+                  narrow: Narrow) -> list[tuple[str, float]]:
+        """:meth:`top` of a filtered query whose passing rows a value index finds."""
+        cond, params = narrow.where(where)
+        sub = f"SELECT i.id FROM lexical_ids i WHERE i.collection=? AND {cond}"
+        args = [self.collection, *params]
+        lo, hi = self.db.execute(f"SELECT min(id), max(id) FROM ({sub})", args).fetchone()
+        if lo is None:
+            return []
+        return self._named([(float(s), int(r)) for r, s in self.db.execute(
+            f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? AND rowid "
+            f"BETWEEN ? AND ? AND +rowid IN ({sub}) ORDER BY bm25({table}), rowid LIMIT ?",
+            (any_of(terms), lo, hi, *args, n))])
 
     def _scores(self, table: str, match: str) -> dict[int, float]:
         """The BM25 score of every row matching an FTS5 query, by rowid."""
@@ -401,10 +395,3 @@ class LexicalIndex:
             if len(out) >= n:
                 break
         return out[:n]
-
-
-def word_stems(text: str) -> list[tuple[str, str]]:
-    """The words of a text as the index sees them, lowercased, each with its Porter stem;
-    stop words and single characters dropped (for cluster labels)."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
-    return list(zip(words, _stem(words), strict=True))

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .hnsw import hnsw_settings
+from .value_index import Narrow
 from .vector_schema import SCHEMA  # noqa: F401 - the tables (the catalog reads them there)
 
 #: a filtered query asks the graph for at most this many nearest rows to find its hits
@@ -44,6 +45,9 @@ FILTER_PROBE = 16384
 #: below this many rows a filtered query goes to the store: loading its index costs little
 #: there, and its metadata index finds the passing rows at once
 FILTER_GRAPH_FROM = 50_000
+#: a filter whose passing rows a value index finds, this many or fewer, is answered by
+#: scoring those rows exactly (their vectors read from the memory-mapped file)
+EXACT_UP_TO = 16384
 #: SQLite's limit on parameters, with room
 _PART = 500
 _views: dict[str, Any] = {}
@@ -200,24 +204,30 @@ class VectorIndex:
                 f"AND +i.collection=? AND {cond}", [*part, self.collection, *params]))
         return out
 
-    def search(self, query: np.ndarray, n: int, sql: SqlFilter | None = None
-               ) -> list[tuple[int, float]] | None:
+    def search(self, query: np.ndarray, n: int, sql: SqlFilter | None = None,
+               narrow: Narrow | None = None) -> list[tuple[int, float]] | None:
         """The ``n`` nearest live rows (passing the compiled filter ``sql``) as (key, cosine
-        distance), nearest first. None when there is no index, or the filter is too
-        selective for a graph search: the store answers those."""
+        distance), nearest first. ``narrow``: SQL over ``lexical_ids i`` that value indexes
+        serve (:mod:`.value_index`), met by every passing row: when it leaves at most
+        :data:`EXACT_UP_TO` passing rows, they are scored exactly. None when there is no
+        index, or the filter is too selective for a graph search: the store answers those."""
         snap = self.snapshot()
         if snap is None:
             return None
         state, main, dkeys, dvecs = snap
+        q = np.asarray(query, dtype=np.float32)
+        q = q / (np.linalg.norm(q) or 1.0)
         share = 1.0
         if sql is not None:  # a small collection, or a selective filter: the store's
             if len(dkeys) + state.main_rows < FILTER_GRAPH_FROM:  # metadata index serves
                 return None                                      # it better
-            share = self._share(state, sql)
+            passing = self._passing(sql, narrow) if narrow is not None else None
+            if passing is not None and len(passing) <= EXACT_UP_TO:
+                return self._exact(q, n, passing, main, dkeys, dvecs)
+            share = len(passing) / max(1, self.size()) if passing is not None else \
+                self._share(state, sql)
             if share * FILTER_PROBE < 2 * n:
                 return None
-        q = np.asarray(query, dtype=np.float32)
-        q = q / (np.linalg.norm(q) or 1.0)
         found: dict[int, float] = {}
         if len(dkeys):  # exact, nearest first, a slice at a time until n are live and pass
             dist = 1.0 - dvecs @ q
@@ -261,6 +271,34 @@ class VectorIndex:
             if sql is not None and want >= FILTER_PROBE:
                 return None
             want = min(total, want * 4)
+
+    def _passing(self, sql: SqlFilter, narrow: Narrow) -> list[int]:
+        """The live rows passing the filter, found through value indexes: at most
+        :data:`EXACT_UP_TO` + 1 of them (more: the graph is searched)."""
+        cond, params = narrow.where(sql)
+        return [r[0] for r in self.db.execute(
+            f"SELECT i.id FROM lexical_ids i WHERE i.collection=? AND {cond} LIMIT ?",
+            [self.collection, *params, EXACT_UP_TO + 1])]
+
+    @staticmethod
+    def _exact(q: np.ndarray, n: int, keys: list[int], main: Any, dkeys: np.ndarray,
+               dvecs: np.ndarray) -> list[tuple[int, float]]:
+        """The ``n`` nearest of ``keys`` (as :meth:`search`), every one scored: recent rows
+        from the delta, the others' vectors read from the main file."""
+        ask = np.array(keys, dtype=np.int64)
+        recent = np.isin(ask, dkeys)
+        parts = [(ask[recent], 1.0 - dvecs[np.searchsorted(dkeys, ask[recent])] @ q)]
+        rest = ask[~recent].astype(np.uint64)  # (dkeys are sorted: read by key)
+        if len(rest) and main is not None:
+            rest = rest[np.asarray(main.contains(rest), dtype=bool)]
+            if len(rest):
+                vecs = np.asarray(main.get(rest), dtype=np.float32)
+                norms = np.sqrt(np.einsum("ij,ij->i", vecs, vecs))
+                parts.append((rest.astype(np.int64), 1.0 - vecs @ q / np.maximum(norms, 1e-12)))
+        got = np.concatenate([k for k, _ in parts])
+        dist = np.concatenate([d for _, d in parts]).astype(np.float64)
+        best = np.lexsort((got, dist))[:n]  # nearest first, ties by key
+        return list(zip(got[best].tolist(), dist[best].tolist(), strict=True))
 
     def _share(self, state: State, sql: SqlFilter) -> float:
         """The share of the rows passing a filter, from a sample of the live keys."""

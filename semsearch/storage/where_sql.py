@@ -97,3 +97,75 @@ def _equal(path: str, value: Any, col: str, params: list[Any]) -> str:
         params += [path, path, value]
         return f"coalesce(json_type({col}, ?) = 'text' AND json_extract({col}, ?) = ?, 0)"
     raise _Unsupported
+
+
+#: a clause a value index serves: (field, SQL over ``{value}``, its parameters, exact)
+Atom = tuple[str, str, list[Any], bool]
+
+
+def index_atoms(where: Any) -> tuple[list[Atom], bool]:
+    """The clauses of ``where`` that every passing row must meet and that an index on one
+    field's value can serve, each true for a superset of the rows passing its clause;
+    ``{value}`` stands for the field's ``json_extract`` (booleans read as 1 and 0 there).
+    An atom is *exact* when it passes exactly its clause's rows. Top-level fields, ``$and``
+    lists, and an ``$or`` whose every branch holds values of one field (``k=5`` reads as
+    the number or the text); ``$ne`` and ``$nin`` narrow nothing. The flag: the atoms are
+    the whole filter (every clause is one exact atom)."""
+    if not isinstance(where, dict) or not where:
+        return [], False
+    atoms: list[Atom] = []
+    whole = True
+    for key, cond in where.items():
+        if key == "$and" and isinstance(cond, list) and cond:
+            for part in cond:
+                got, all_of = index_atoms(part)
+                atoms += got
+                whole = whole and all_of
+        elif key == "$or" and isinstance(cond, list) and cond:
+            got, all_of = _any_of([index_atoms(part) for part in cond])
+            atoms += got
+            whole = whole and all_of
+        elif not key.startswith("$") and '"' not in key and "\\" not in key:
+            conds = cond if isinstance(cond, dict) and cond else {"$eq": cond}
+            for op, value in conds.items():
+                atom = _atom(op, value)
+                if atom is not None:
+                    atoms.append((key, *atom))
+                whole = whole and atom is not None and atom[2]
+        else:
+            whole = False
+    return atoms, whole
+
+
+def _any_of(branches: list[tuple[list[Atom], bool]]) -> tuple[list[Atom], bool]:
+    """An ``$or``'s atom: the values of a field every branch holds values of (each branch's
+    rows hold one of its own), or none; exact when every branch is that one exact atom."""
+    values = [{a[0]: a for a in atoms if a[1].startswith(("{value} = ", "{value} IN "))}
+              for atoms, _ in branches]
+    for key in values[0] if values else {}:
+        if all(key in v for v in values):
+            union = [p for v in values for p in v[key][2]]
+            exact = all(whole and len(atoms) == 1 and atoms[0][3]
+                        for atoms, whole in branches)
+            return [(key, "{value} IN (" + ",".join("?" * len(union)) + ")", union,
+                     exact)], exact
+    return [], False
+
+
+def _atom(op: str, value: Any) -> tuple[str, list[Any], bool] | None:
+    def scalar(v: Any) -> bool:
+        return isinstance(v, str | int | float)  # (bool is an int: read as 1 and 0)
+
+    def exact(v: Any) -> bool:  # true and false read as 1 and 0
+        return (isinstance(v, str) and not v.startswith(("[", "{"))) or (
+            isinstance(v, int | float) and not isinstance(v, bool) and v not in (0, 1))
+
+    if op == "$eq" and scalar(value):
+        return "{value} = ?", [int(value) if isinstance(value, bool) else value], exact(value)
+    if op == "$in" and isinstance(value, list) and value and all(scalar(v) for v in value):
+        return ("{value} IN (" + ",".join("?" * len(value)) + ")",
+                [int(v) if isinstance(v, bool) else v for v in value],
+                all(exact(v) for v in value))
+    if op in _COMPARE and not isinstance(value, bool) and isinstance(value, int | float):
+        return f"{{value}} {_COMPARE[op]} ?", [value], False  # (text sorts above numbers)
+    return None

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from semsearch.cli import app
 from semsearch.client.library import Library
 from semsearch.search.rank import LEXICAL_BONUS, LEXICAL_THRESHOLD, lexical_bonus
-from semsearch.storage.lexical import STOPWORDS
+from semsearch.storage.words import STOPWORDS
 
 EXTRA = {
     "zebra.txt": "Zebra stripes confuse biting flies; zebras graze the savanna in herds.",

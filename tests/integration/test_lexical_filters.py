@@ -18,7 +18,8 @@ from semsearch.client.library import Library
 from semsearch.search.filters import parse_where
 from semsearch.storage.catalog import SCHEMA_VERSION, Catalog
 from semsearch.storage.lexical import LexicalIndex
-from semsearch.storage.where_sql import compile_where
+from semsearch.storage.value_index import expression
+from semsearch.storage.where_sql import compile_where, index_atoms
 
 # a small collection whose metadata mixes kinds: ints, floats, bools, strings, missing keys
 VALUES: list[Any] = [0, 1, 2, 1.0, 2.5, -3, True, False, "1", "a", "b", "x y"]
@@ -80,6 +81,39 @@ def test_sql_filter_matches_chromas(chroma_and_sql, filters: list[str], either: 
     sql, params = compiled
     got = {r[0] for r in db.execute(f"SELECT cid FROM rows WHERE {sql}", params)}
     assert got == set(col.get(where=where, include=[])["ids"]), where
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_ONE, min_size=1, max_size=3), st.booleans())
+def test_what_a_value_index_serves_holds_every_passing_row(chroma_and_sql,
+                                                           filters: list[str], either: bool):
+    """Each clause a value index serves is met by every row the filter passes; when the
+    clauses are the whole filter and exact, by those rows only (the filter is then not
+    checked again)."""
+    _, db = chroma_and_sql
+    where = _where(filters)
+    if where is None or compile_where(where, "meta") is None:
+        return
+    if either and "$and" in where:
+        where = {"$or": where["$and"]}
+    sql, params = compile_where(where, "meta") or ("", [])
+    passing = {r[0] for r in db.execute(f"SELECT cid FROM rows WHERE {sql}", params)}
+    atoms, whole = index_atoms(where)
+    for key, atom, values, exact in atoms:
+        met = {r[0] for r in db.execute(
+            f"SELECT cid FROM rows i WHERE {atom.format(value=expression(key, 'i.meta'))}",
+            values)}
+        assert passing <= met, (where, atom, values)
+        if whole and exact and len(atoms) == 1:
+            assert passing == met, (where, atom, values)
+    if whole:
+        both = " AND ".join(a.format(value=expression(k, "i.meta")) for k, a, _, _ in atoms)
+        met = {r[0] for r in db.execute(f"SELECT cid FROM rows i WHERE {both}",
+                                        [v for _, _, vs, _ in atoms for v in vs])}
+        assert passing <= met
+        if all(e for *_, e in atoms):
+            assert passing == met, where
 
 
 def test_in_and_nin_match_chromas(chroma_and_sql):

@@ -113,6 +113,53 @@ def test_a_filter_is_met_in_the_graph_or_left_to_the_store(tmp_path: Path,
         same_as_store(col, monkeypatch, where=["group=a"])
 
 
+def test_a_value_index_finds_a_filters_rows_and_they_are_scored_exactly(tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    """A filter on a large collection (here: any size) gets an index on each field it names,
+    once, saying so; its passing rows are then found through it: a dense query scores them
+    all (no graph search, no store), a lexical one checks FTS5's matches against their ids.
+    The hits are the store's, and the same as without the indexes."""
+    from semsearch.storage import value_index
+    from semsearch.storage.data_dir import DataDir
+    from semsearch.storage.lexical import LexicalIndex
+
+    monkeypatch.setattr(vector_files, "MERGE_AT", 16)  # a main file and recent rows
+    monkeypatch.setattr(vector_index, "FILTER_GRAPH_FROM", 0)
+    monkeypatch.setattr(value_index, "INDEX_FROM", 0)
+    said: list[str] = []
+    with Library(tmp_path / "home", on_wait=said.append) as lib:
+        col = lib.collection("recs", clip_model="none")
+        col.ingest([records(tmp_path / "records.jsonl", 60)], id_field="id",
+                   text_fields=["body"])
+        scored: list[int] = []
+        real = vector_index.VectorIndex._exact
+
+        def exact(*args):  # type: ignore[no-untyped-def]
+            scored.append(len(args[2]))
+            return real(*args)
+        monkeypatch.setattr(vector_index.VectorIndex, "_exact", staticmethod(exact))
+        filters = (["group=a"], ["item_id=r3"], ["group=b", "item_id=r4"], ["record=10"])
+        for where in filters:
+            same_as_store(col, monkeypatch, where=where)
+        assert [m for m in said if "for filters" in m] == [
+            "indexing the metadata field 'group' for filters (once; 60 chunks)",
+            "indexing the metadata field 'item_id' for filters (once; 60 chunks)",
+            "indexing the metadata field 'record' for filters (once; 60 chunks)"]
+        assert scored and max(scored) == 20 and min(scored) == 1  # group=a: 20 rows; r3: 1
+        narrowed = {q: {str(w): [hits(col, q, m, where=w) for m in ("lexical", "dense")]
+                        for w in filters} for q in QUERIES}
+        assert narrowed["wifi router password"][str(["item_id=r3"])][1][0][0] == "r3"
+        tried: list[int] = []
+        monkeypatch.setattr(LexicalIndex, "_narrowed", lambda self, *a: tried.append(1) or [])
+        assert hits(col, "garden", "lexical", where=["group=a"]) == []  # (the narrowed path)
+        assert tried
+        monkeypatch.undo()
+        monkeypatch.setattr(DataDir, "narrowing", lambda *a: None)
+        monkeypatch.setattr(vector_index, "FILTER_GRAPH_FROM", 0)
+        assert narrowed == {q: {str(w): [hits(col, q, m, where=w) for m in ("lexical", "dense")]
+                                for w in filters} for q in QUERIES}
+
+
 @pytest.mark.parametrize("without", ["upgrade", "lexical rebuild"])
 def test_a_collection_without_its_index_gets_one_at_its_next_change(tmp_path: Path,
                                                                     monkeypatch,

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semsearch.storage.lexical import SCHEMA as LEXICAL_SCHEMA
-from semsearch.storage.lexical import LexicalIndex, _match, query_terms
+from semsearch.storage.lexical import LexicalIndex
 from semsearch.storage.vector_index import SCHEMA as VECTOR_SCHEMA
+from semsearch.storage.words import any_of, query_terms
 
 SCHEMA = LEXICAL_SCHEMA + VECTOR_SCHEMA  # lexical rows written without vectors drop them
 
@@ -37,7 +38,7 @@ def exhaustive(lex: LexicalIndex, text: str, n: int, where: str = "1") -> list[t
     return [(c, s) for c, s in lex.db.execute(
         f"SELECT i.cid, -bm25({table}) FROM {table} JOIN lexical_ids i ON i.id={table}.rowid "
         f"WHERE {table} MATCH ? AND {where} ORDER BY bm25({table}) LIMIT ?",
-        (_match(query_terms(text)), n))]
+        (any_of(query_terms(text)), n))]
 
 
 def same(got: list[tuple[str, float]], want: list[tuple[str, float]]) -> None:
