@@ -2,7 +2,7 @@
 """How the store's costs grow with the collection: 10k, 100k (and 1M) items, one run.
 
     python scripts/bench_scale.py [--sizes 10000,100000] [--queries 100] [--json]
-                                  [--root DIR [--build-only]]
+                                  [--root DIR [--build-only]] [--cold-runs 9]
 
 Builds each collection through the public ingest path (a JSONL file of short records, words
 drawn from a 20,000-word vocabulary with Zipf weights) with
@@ -11,8 +11,9 @@ embedding does not hide the store's costs; the figures exclude embedding). Then 
 per size: ingest throughput; adding one small file; removing it; a no-op re-ingest; warm
 query p50/p95 in-process for dense, lexical and hybrid search, and filtered lexical and
 hybrid searches (a filter matching 1% of the items) and a lexical search filtered to a single
-item; a cold query in a fresh process (import, open, search; the median of three) with its
-own peak RSS (VmHWM); adding one note and removing it again, each in a fresh process, with
+item; a cold query in a fresh process (import, open, search: ``--cold-runs`` of them per
+size, the sizes taking turns after all are measured, the median) with its own peak RSS
+(VmHWM); adding one note and removing it again, each in a fresh process, with
 its peak RSS; dense recall@10 against exact search, through the vector index and through
 Chroma's HNSW; and the size on disk. Ratios are against the smallest size. 1M items
 (``--sizes 10000,1000000``) takes about 90 minutes of ingest on 2 cores: ``--root DIR``
@@ -225,13 +226,6 @@ def measure(n: int, queries: int, root: Path) -> dict[str, float]:
     recall = dense_recall(lib, col, qs)
     lib.close()
     scripts = str(Path(__file__).resolve().parent)
-    colds = []  # three fresh processes, three queries: the median (one can meet a busy moment)
-    for q in qs[:3]:
-        cold = subprocess.run([sys.executable, "-c", COLD.format(scripts=scripts, home=str(home),
-                                                                 query=q)],
-                              capture_output=True, text=True, timeout=600)
-        colds.append(tuple(float(x) for x in cold.stdout.split()) if cold.returncode == 0
-                     else (-1.0, -1.0))
     cold_notes = root / f"cold-notes-{n}"  # add one note, then remove it, in a fresh process
     cold_notes.mkdir(exist_ok=True)
     cold_write = []
@@ -245,13 +239,10 @@ def measure(n: int, queries: int, root: Path) -> dict[str, float]:
             capture_output=True, text=True, timeout=1800)
         assert run.returncode == 0, run.stderr[-2000:]
         cold_write.append(tuple(float(x) for x in run.stdout.split()[-2:]))
-    cold_s = statistics.median(c[0] for c in colds)
-    rss = max(c[1] for c in colds)
     out = {"items": n, "ingest_items_per_s": -1 if built else round(n / ingest_s),
            "add_one_s": round(add_s, 3),
            "remove_one_s": round(remove_s, 3), "noop_reingest_s": round(noop_s, 3),
            "merge_s": round(merge_s, 2),
-           "cold_query_s": round(cold_s, 2), "cold_query_rss_mb": round(rss),
            "cold_add_one_s": round(cold_write[0][0], 2),
            "cold_add_one_rss_mb": round(cold_write[0][1]),
            "cold_remove_one_s": round(cold_write[1][0], 2),
@@ -262,6 +253,27 @@ def measure(n: int, queries: int, root: Path) -> dict[str, float]:
     return out
 
 
+def cold_queries(homes: dict[int, Path], runs: int) -> dict[int, tuple[float, float]]:
+    """Fresh-process CLI hybrid queries, the sizes taking turns (so that a busy moment of
+    the machine falls on all of them): per size, the median seconds and the largest own
+    peak RSS (MB). Three queries, in turn."""
+    rng = random.Random(1)
+    qs = [" ".join(rng.choices(VOCAB, cum_weights=CUM, k=3)) for _ in range(3)]
+    scripts = str(Path(__file__).resolve().parent)
+    got: dict[int, list[tuple[float, float]]] = {n: [] for n in homes}
+    for i in range(runs):
+        for n, home in homes.items():
+            cold = subprocess.run([sys.executable, "-c", COLD.format(
+                scripts=scripts, home=str(home), query=qs[i % len(qs)])],
+                capture_output=True, text=True, timeout=600)
+            if cold.returncode != 0:
+                raise SystemExit(f"cold query failed: {cold.stderr.strip()[-500:]}")
+            s, rss = (float(x) for x in cold.stdout.split())
+            got[n].append((s, rss))
+    return {n: (statistics.median(s for s, _ in v), max(r for _, r in v))
+            for n, v in got.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10000,100000")
@@ -270,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root", type=Path, help="build (and keep) the collections here; one "
                     "already built there is reused, its ingest not timed (-1)")
     ap.add_argument("--build-only", action="store_true", help="with --root: build, no queries")
+    ap.add_argument("--cold-runs", type=int, default=9, help="fresh-process queries per "
+                    "size, the sizes taking turns (the median is reported)")
     args = ap.parse_args(argv)
     register("bench-hash", HashEmbedder)
     print(NOTICE, flush=True)
@@ -285,8 +299,15 @@ def main(argv: list[str] | None = None) -> int:
             row = measure(n, args.queries, Path(tmp))
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
-    if args.build_only:
-        return 0
+        if args.build_only:
+            return 0
+        print(f"cold queries: {args.cold_runs} fresh processes per size, taking turns ...",
+              file=sys.stderr, flush=True)
+        colds = cold_queries({r["items"]: Path(tmp) / f"home-{r['items']}" for r in rows},
+                             args.cold_runs)
+    for r in rows:
+        r["cold_query_s"], r["cold_query_rss_mb"] = (round(colds[r["items"]][0], 2),
+                                                     round(colds[r["items"]][1]))
     for r in rows:
         print(f"\n{r['items']:,} items: ingest {r['ingest_items_per_s']} items/s, add one "
               f"{r['add_one_s']} s, remove one {r['remove_one_s']} s, no-op re-ingest "
