@@ -119,6 +119,8 @@ class Catalog(ProfileRows):
         self.db: Any = Guarded(conn, path)
         self._tx = threading.RLock()
         self._side: Any = None
+        self._side_lock = threading.Lock()
+        self._closed = False
         self._set_up(path)
 
     def _set_up(self, path: Path, patience: float = 60.0) -> None:
@@ -177,9 +179,11 @@ class Catalog(ProfileRows):
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
-        if self._side is not None:
-            self._side.close()
-            self._side = None
+        with self._side_lock:
+            self._closed = True
+            if self._side is not None:  # (a read still running on it ends with an error
+                self._side.close()      # nobody waits for)
+                self._side = None
         self.db.close()
 
     def side(self) -> Any:
@@ -187,7 +191,9 @@ class Catalog(ProfileRows):
         BM25 read-ahead): SQLite runs one statement at a time on a connection, so on the
         shared one the two would take turns. Opened on first use; it sees what is
         committed."""
-        with self._tx:
+        with self._side_lock:
+            if self._closed:
+                raise CatalogError(f"the catalog {self.path} is closed")
             if self._side is None:
                 try:
                     self._side = Guarded(sqlite3.connect(

@@ -222,7 +222,7 @@ class DataDir:
         its fields need are made here for a large collection): :mod:`.value_index`."""
         if not where or not lexical.filterable():
             return None
-        return value_index.narrowing(self.catalog.db, where, lexical.size(),
+        return value_index.narrowing(self.catalog.db, name, where, lexical.size(),
                                      self.catalog.transaction, self.on_wait)
 
     def forget_lexical(self, name: str) -> None:

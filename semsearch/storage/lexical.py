@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .where_sql import meta_json
 from .words import any_of, query_terms, stems
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 
     from .value_index import Narrow
 
+#: a filter passing at most this many rows (found by a value index) has FTS5's matches
+#: checked against their ids; a broader one, each match's metadata
+NARROW_UP_TO = 50_000
 #: FTS5's bm25() constant k1 (b = 0.75): a word's share of a score is below idf * (k1 + 1)
 BM25_K1 = 1.2
 
@@ -55,10 +59,6 @@ CREATE TABLE IF NOT EXISTS lexical_ids(
 Row = tuple[str, str, dict[str, Any] | None]
 #: a compiled filter: (SQL over the ``i.meta`` column, its parameters)
 SqlFilter = tuple[str, list[Any]]
-
-
-def _json(meta: dict[str, Any] | None) -> str | None:
-    return None if meta is None else json.dumps(meta, separators=(",", ":"), default=str)
 
 
 @dataclass
@@ -116,7 +116,7 @@ class LexicalIndex:
         then :meth:`filterable`."""
         for ids, metas in pages:
             db.executemany("UPDATE lexical_ids SET meta=? WHERE collection=? AND cid=?",
-                           [(_json(m), self.collection, c)
+                           [(meta_json(m), self.collection, c)
                             for c, m in zip(ids, metas, strict=True)])
         db.execute("UPDATE lexical_tables SET filters=1 WHERE collection=?", (self.collection,))
 
@@ -169,7 +169,7 @@ class LexicalIndex:
         keys: list[int] = []
         for cid, text, meta in (r for r, _ in pairs):
             cur = db.execute("INSERT INTO lexical_ids(collection, cid, meta) VALUES (?,?,?)",
-                             (self.collection, cid, _json(meta)))
+                             (self.collection, cid, meta_json(meta)))
             db.execute(f"INSERT INTO {table}(rowid, body) VALUES (?,?)", (cur.lastrowid, text))
             keys.append(int(cur.lastrowid or 0))
         db.execute("UPDATE lexical_tables SET rows = rows + ? WHERE collection=?",
@@ -296,10 +296,10 @@ class LexicalIndex:
         ``idf * (k1 + 1)``. The rarest words are *essential*: when the ``n``-th best full
         score among the documents holding one of them beats the most the other (common)
         words can add, no document holding only common words can enter, and only the
-        essential words' posting lists are read, once, and the rows where a common word
-        joins them (``(rare) AND (common)``, whose bm25 is the full score), found by FTS5
-        skipping through the common words' lists rather than reading them. A query of common
-        words only reads them all. Should the index change between the reads (another
+        essential words' rows are scored, once, and the rows where a common word joins
+        them (``(rare) AND (common)``, whose bm25 is the full score; FTS5 still counts each
+        word's rows once for its idf, but scores and sorts only these). A query of common
+        words only scores them all. Should the index change between the reads (another
         writer), it is ranked exhaustively.
         A filtered query is ranked exhaustively too: the filter is checked on every row
         either way, and a selective one leaves the rare words' rows short of ``n``. With
@@ -320,8 +320,9 @@ class LexicalIndex:
             return self._named([(float(s), int(r)) for r, s in self.db.execute(
                 f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? "
                 f"ORDER BY bm25({table}), rowid LIMIT ?", (any_of(terms), n))])
-        if narrow is not None:
-            return self._narrowed(table, terms, n, where, narrow)
+        narrowed = self._narrowed(table, terms, n, where, narrow) if narrow else None
+        if narrowed is not None:
+            return narrowed
         sql, params = where
         return [(str(c), float(s)) for c, s in self.db.execute(
             f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
@@ -358,13 +359,17 @@ class LexicalIndex:
         return None
 
     def _narrowed(self, table: str, terms: list[str], n: int, where: SqlFilter,
-                  narrow: Narrow) -> list[tuple[str, float]]:
-        """:meth:`top` of a filtered query whose passing rows a value index finds."""
+                  narrow: Narrow) -> list[tuple[str, float]] | None:
+        """:meth:`top` of a filtered query whose passing rows a value index finds; None
+        when more than :data:`NARROW_UP_TO` pass (each FTS5 match is checked then)."""
         cond, params = narrow.where(where)
         sub = f"SELECT i.id FROM lexical_ids i WHERE i.collection=? AND {cond}"
         args = [self.collection, *params]
-        lo, hi = self.db.execute(f"SELECT min(id), max(id) FROM ({sub})", args).fetchone()
-        if lo is None:
+        count, lo, hi = self.db.execute(f"SELECT count(*), min(id), max(id) FROM ({sub} "
+                                        "LIMIT ?)", [*args, NARROW_UP_TO + 1]).fetchone()
+        if count > NARROW_UP_TO:
+            return None
+        if not count:
             return []
         return self._named([(float(s), int(r)) for r, s in self.db.execute(
             f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? AND rowid "

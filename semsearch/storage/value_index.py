@@ -8,9 +8,10 @@ over every collection's rows) finds the rows holding a value in milliseconds, an
 keeps it up to date with every write.
 
 Only fields that filters use get one: the first filtered query on a field of a collection
-of :data:`INDEX_FROM` chunks or more creates it (once, about 2.5 s per million chunks; it
-says so), so space and write cost go only to the fields people filter by. A catalog that
-cannot be written (read-only, locked too long) is filtered without it.
+of :data:`INDEX_FROM` chunks or more that has the field creates it (once, about 2.5 s per
+million chunks of all collections; it says so), so space and write cost go only to the
+fields people filter by. A catalog that cannot be written (read-only, locked too long) is
+filtered without it, and the process does not try again.
 
 What uses them: a filtered dense query over the vector index scores the passing rows
 exactly when they are few (:mod:`.vector_index`), and a filtered lexical query checks FTS5's
@@ -32,6 +33,8 @@ from .where_sql import index_atoms
 INDEX_FROM = 50_000
 _PREFIX = "lexical_ids_value_"
 SqlFilter = tuple[str, list[Any]]
+#: (catalog, field) whose index this process tried to make: not tried again
+_TRIED: set[tuple[str, str]] = set()
 
 
 def expression(key: str, column: str = "meta") -> str:
@@ -47,7 +50,14 @@ def index_name(key: str) -> str:
 
 def existing(db: Any) -> set[str]:
     return {r[0] for r in db.execute(
-        "SELECT name FROM sqlite_master WHERE type='index' AND name LIKE ?", (_PREFIX + "%",))}
+        "SELECT name FROM sqlite_master WHERE type='index' AND name GLOB ?", (_PREFIX + "*",))}
+
+
+def _holds(db: Any, collection: str, key: str) -> bool:
+    """Whether any row of the collection has the field (a mistyped field gets no index)."""
+    return db.execute(f"SELECT 1 FROM lexical_ids WHERE collection=? AND "
+                      f"{expression(key).replace('json_extract', 'json_type')} IS NOT NULL "
+                      "LIMIT 1", (collection,)).fetchone() is not None
 
 
 def create(transaction: Callable[[], Any], keys: set[str]) -> None:
@@ -73,24 +83,28 @@ class Narrow:
             (f"{self.sql} AND {sql[0]}", [*self.params, *sql[1]])
 
 
-def narrowing(db: Any, where: dict[str, Any] | None, size: int,
+def narrowing(db: Any, collection: str, where: dict[str, Any] | None, size: int,
               transaction: Callable[[], Any],
               say: Callable[[str], None] | None = None) -> Narrow | None:
-    """The :class:`Narrow` of ``where`` (its fields' indexes are created here for a
-    collection of ``size`` >= :data:`INDEX_FROM` chunks); None when no clause of ``where``
-    has an index."""
+    """The :class:`Narrow` of ``where`` (its fields' indexes are created here, once, for a
+    collection of ``size`` >= :data:`INDEX_FROM` chunks that has the field); None when no
+    clause of ``where`` has an index."""
     atoms, whole = index_atoms(where)
     if not atoms:
         return None
     have = existing(db)
-    missing = {key for key, *_ in atoms if index_name(key) not in have}
+    place = str(getattr(db, "path", id(db)))
+    missing = {key for key, *_ in atoms
+               if index_name(key) not in have and (place, key) not in _TRIED}
     if missing and size >= INDEX_FROM:
-        if say is not None:
+        _TRIED.update((place, key) for key in missing)  # (a failure is not tried again)
+        missing = {key for key in missing if _holds(db, collection, key)}
+        if missing and say is not None:
             say(f"indexing the metadata field{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(repr(k) for k in sorted(missing))} for filters (once; "
-                f"{size:,} chunks)")
+                f"{', '.join(repr(k) for k in sorted(missing))} for filters (once)")
         with contextlib.suppress(CatalogError):  # read-only or busy: filtered without it
-            create(transaction, missing)
+            if missing:
+                create(transaction, missing)
         have = existing(db)
     used = [a for a in atoms if index_name(a[0]) in have]
     if not used:

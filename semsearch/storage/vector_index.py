@@ -221,11 +221,14 @@ class VectorIndex:
         if sql is not None:  # a small collection, or a selective filter: the store's
             if len(dkeys) + state.main_rows < FILTER_GRAPH_FROM:  # metadata index serves
                 return None                                      # it better
-            passing = self._passing(sql, narrow) if narrow is not None else None
-            if passing is not None and len(passing) <= EXACT_UP_TO:
-                return self._exact(q, n, passing, main, dkeys, dvecs)
-            share = len(passing) / max(1, self.size()) if passing is not None else \
-                self._share(state, sql)
+            if narrow is not None:
+                with self.lock:  # (no other thread's transaction half-written)
+                    passing = self._passing(sql, narrow)
+                if len(passing) <= EXACT_UP_TO:
+                    return self._exact(q, n, passing, main, dkeys, dvecs)
+            share = self._share(state, sql)  # (more than EXACT_UP_TO pass: sampled)
+            if narrow is not None:
+                share = max(share, len(passing) / max(1, self.size()))
             if share * FILTER_PROBE < 2 * n:
                 return None
         found: dict[int, float] = {}

@@ -15,10 +15,33 @@ give ``None``: the caller checks the filter in the store instead.
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 _COMPARE = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _NUMERIC = "json_type({col}, ?) IN ('integer','real')"
+
+
+def meta_json(meta: dict[str, Any] | None) -> str | None:
+    """The metadata as JSON; a NaN or an infinity (there are none in JSON, and SQLite's
+    JSON functions, value indexes included, refuse the row) written as text, as ingest
+    cleans them (metadata read back from a store may hold them)."""
+    if meta is None:
+        return None
+    try:
+        return json.dumps(meta, separators=(",", ":"), default=str, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(meta), separators=(",", ":"), default=str)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return [_finite(v) for v in value] if isinstance(value, list | tuple) else value
+
 
 
 class _Unsupported(Exception):
@@ -56,12 +79,25 @@ def _clause(where: Any, col: str, params: list[Any]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
 
+def _bindable(value: Any) -> bool:
+    """Whether SQLite takes the value: text it can encode, an integer in 64 bits."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return False
+    return not isinstance(value, int) or -(2 ** 63) <= value < 2 ** 63
+
+
 def _field(key: str, cond: Any, col: str, params: list[Any]) -> str:
-    if '"' in key or "\\" in key:
+    if '"' in key or "\\" in key or not _bindable(key):
         raise _Unsupported
     path = f'$."{key}"'
     if not isinstance(cond, dict):
         cond = {"$eq": cond}
+    if not cond or not all(_bindable(v) for v in cond.values()) or any(
+            isinstance(v, list) and not all(_bindable(x) for x in v) for v in cond.values()):
+        raise _Unsupported
     if len(cond) != 1:
         return "(" + " AND ".join(_field(key, {o: v}, col, params)
                                   for o, v in cond.items()) + ")"
@@ -125,7 +161,8 @@ def index_atoms(where: Any) -> tuple[list[Atom], bool]:
             got, all_of = _any_of([index_atoms(part) for part in cond])
             atoms += got
             whole = whole and all_of
-        elif not key.startswith("$") and '"' not in key and "\\" not in key:
+        elif not key.startswith("$") and '"' not in key and "\\" not in key and \
+                _bindable(key):
             conds = cond if isinstance(cond, dict) and cond else {"$eq": cond}
             for op, value in conds.items():
                 atom = _atom(op, value)
@@ -153,8 +190,8 @@ def _any_of(branches: list[tuple[list[Atom], bool]]) -> tuple[list[Atom], bool]:
 
 
 def _atom(op: str, value: Any) -> tuple[str, list[Any], bool] | None:
-    def scalar(v: Any) -> bool:
-        return isinstance(v, str | int | float)  # (bool is an int: read as 1 and 0)
+    def scalar(v: Any) -> bool:  # (bool is an int: read as 1 and 0)
+        return isinstance(v, str | int | float) and _bindable(v)
 
     def exact(v: Any) -> bool:  # true and false read as 1 and 0
         return (isinstance(v, str) and not v.startswith(("[", "{"))) or (
@@ -166,6 +203,7 @@ def _atom(op: str, value: Any) -> tuple[str, list[Any], bool] | None:
         return ("{value} IN (" + ",".join("?" * len(value)) + ")",
                 [int(v) if isinstance(v, bool) else v for v in value],
                 all(exact(v) for v in value))
-    if op in _COMPARE and not isinstance(value, bool) and isinstance(value, int | float):
+    if op in _COMPARE and not isinstance(value, bool) and isinstance(value, int | float) \
+            and _bindable(value):
         return f"{{value}} {_COMPARE[op]} ?", [value], False  # (text sorts above numbers)
     return None

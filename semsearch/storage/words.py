@@ -1,10 +1,15 @@
 """The words of texts and queries as the lexical index sees them: FTS5's ``unicode61``
-words (letters and digits), lowercased, Porter-stemmed (PyStemmer's ``porter`` is the
-algorithm FTS5's tokenizer runs), query stop words dropped."""
+words (letters and digits), lowercased, diacritics removed, Porter-stemmed, query stop
+words dropped. Stems come from FTS5's own tokenizer (an in-memory table), so a word's
+stem is exactly the term the index holds for it: Porter implementations differ at the
+edges (FTS5 leaves words under three letters and over 64 as they are, and folds
+diacritics first), and a stem the index lacks would read as the rarest word."""
 
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
 from collections.abc import Sequence
 
 #: Lucene's English stop words, dropped from queries (documents keep them)
@@ -31,16 +36,46 @@ def query_terms(text: str) -> list[str]:
     return list(seen.values())
 
 
+#: what FTS5's tokenizer made of words already seen (bounded: cleared when full)
+_STEMS: dict[str, str] = {}
+_STEMS_MAX = 200_000
+_tokenizer: sqlite3.Connection | None = None
+_lock = threading.Lock()
+
+
 def stems(words: Sequence[str]) -> list[str]:
-    try:
-        import Stemmer  # PyStemmer: its 'porter' is the algorithm FTS5's tokenizer runs
-    except ImportError:  # pragma: no cover
-        return list(words)
-    return list(Stemmer.Stemmer("porter").stemWords(list(words)))
+    """Each word's term in the lexical index (its first token, as FTS5's ``porter
+    unicode61 remove_diacritics 2`` tokenizer makes it); a word it makes no token of stays
+    as it is."""
+    global _tokenizer
+    with _lock:
+        new = [w for w in dict.fromkeys(words) if w not in _STEMS]
+        if new:
+            if _tokenizer is None:
+                _tokenizer = sqlite3.connect(":memory:", check_same_thread=False)
+                _tokenizer.execute("CREATE VIRTUAL TABLE w USING fts5(body, tokenize='porter "
+                                   "unicode61 remove_diacritics 2')")
+                _tokenizer.execute("CREATE VIRTUAL TABLE w_i USING fts5vocab(w, 'instance')")
+            if len(_STEMS) + len(new) > _STEMS_MAX:
+                _STEMS.clear()
+            _tokenizer.execute("DELETE FROM w")
+            _tokenizer.executemany("INSERT INTO w(rowid, body) VALUES (?,?)",
+                                   list(enumerate(new, 1)))
+            made: dict[int, str] = {}
+            for doc, term in _tokenizer.execute(
+                    "SELECT doc, term FROM w_i ORDER BY doc, offset"):
+                made.setdefault(int(doc), str(term))
+            _STEMS.update((w, made.get(i, w)) for i, w in enumerate(new, 1))
+        return [_STEMS[w] for w in words]
 
 
 def word_stems(text: str) -> list[tuple[str, str]]:
-    """The words of a text as the index sees them, lowercased, each with its Porter stem;
-    stop words and single characters dropped (for cluster labels)."""
+    """The words of a text, lowercased, each with its Porter stem (PyStemmer's, fast and
+    close to the index's: for cluster labels, over many texts); stop words and single
+    characters dropped."""
     words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
-    return list(zip(words, stems(words), strict=True))
+    try:
+        import Stemmer
+    except ImportError:  # pragma: no cover
+        return list(zip(words, words, strict=True))
+    return list(zip(words, Stemmer.Stemmer("porter").stemWords(words), strict=True))
