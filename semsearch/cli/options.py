@@ -99,7 +99,8 @@ ModeOpt = Annotated[str, typer.Option(
 WhereOpt = Annotated[list[str] | None, typer.Option(
     "--where", "-w", metavar="KEY=VALUE",
     help="Metadata filter KEY=VALUE, KEY>=N ... (repeatable; lexical and hybrid search "
-         "apply it inside BM25 retrieval, exact however selective).")]
+         "apply it inside BM25 retrieval, exact however selective; on 50,000 chunks or "
+         "more, the first filter on a KEY indexes its values, once).")]
 DiverseOpt = Annotated[float | None, typer.Option(
     "--diverse", metavar="LAMBDA", callback=between(0.0, 1.0),
     help="Re-rank by maximal marginal relevance (0 to 1): LAMBDA*relevance - (1-LAMBDA)*"
