@@ -113,6 +113,9 @@ class CollectionInfo:
     #: where text queries find their nearest chunks: the vector index (its chunk count, and
     #: those not yet merged into its file) or the store
     text_index: str = ""
+    #: metadata fields with a value index in this data dir (filters on them find their
+    #: chunks at once; made by a first filter on a large collection)
+    filter_fields: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -154,5 +154,7 @@ def info_text(info: CollectionInfo, home: Path) -> str:
         *(["runtime:     " + ", ".join(f"{k} {v}" for k, v in info.runtimes.items())]
           if info.runtimes else []),
         *([f"text index:  {info.text_index}"] if info.text_index else []),
+        *([f"filters:     value indexes on {', '.join(info.filter_fields)}"]
+          if info.filter_fields else []),
         f"data dir:    {home}",
     ])

@@ -257,4 +257,5 @@ class Collection:
             created=row.created,
             runtimes=self.lib.models.runtimes(row.models),
             text_index=data.text_index(self.name) if row.text_dim else "",
+            filter_fields=data.filter_fields(),
         )

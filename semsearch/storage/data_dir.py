@@ -216,6 +216,10 @@ class DataDir:
     def lexical(self, name: str) -> LexicalIndex:
         return self.catalog.lexical(name)
 
+    def filter_fields(self) -> list[str]:
+        """The metadata fields with a value index here (``semsearch info``)."""
+        return value_index.fields(self.catalog.db)
+
     def narrowing(self, name: str, where: dict[str, Any] | None,
                   lexical: LexicalIndex) -> value_index.Narrow | None:
         """SQL that value indexes serve, met by every chunk passing ``where`` (the indexes

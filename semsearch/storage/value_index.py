@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,17 @@ def index_name(key: str) -> str:
 def existing(db: Any) -> set[str]:
     return {r[0] for r in db.execute(
         "SELECT name FROM sqlite_master WHERE type='index' AND name GLOB ?", (_PREFIX + "*",))}
+
+
+def fields(db: Any) -> list[str]:
+    """The metadata fields that have a value index in this catalog, sorted."""
+    out = []
+    for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE type='index' AND name "
+                             "GLOB ?", (_PREFIX + "*",)):
+        found = re.search(r"""'\$\."(.*)"'\)\)$""", str(sql or ""))
+        if found:
+            out.append(found.group(1).replace("''", "'"))
+    return sorted(out)
 
 
 def _holds(db: Any, collection: str, key: str) -> bool:

@@ -146,6 +146,7 @@ def test_a_value_index_finds_a_filters_rows_and_they_are_scored_exactly(tmp_path
             "indexing the metadata field 'item_id' for filters (once)",
             "indexing the metadata field 'record' for filters (once)"]
         assert scored and max(scored) == 20 and min(scored) == 1  # group=a: 20 rows; r3: 1
+        assert col.info().filter_fields == ["group", "item_id", "record"]
         narrowed = {q: {str(w): [hits(col, q, m, where=w) for m in ("lexical", "dense")]
                         for w in filters} for q in QUERIES}
         assert narrowed["wifi router password"][str(["item_id=r3"])][1][0][0] == "r3"
