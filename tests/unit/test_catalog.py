@@ -73,3 +73,43 @@ def test_profile_entries_flip_and_go_with_the_collection(tmp_path: Path) -> None
     assert cat.forget_profile_entries("c", "me", ["sunsets"]) == 1
     cat.drop_collection("c")
     assert cat.profile_names("c") == []
+
+
+def test_value_indexes_take_any_metadata_and_are_made_once(tmp_path: Path) -> None:
+    """A value index on a field: rows whose metadata holds NaN or infinities are still
+    written (JSON has none: they are kept as text), a field the collection lacks gets no
+    index, and a field is tried once per process."""
+    from semsearch.storage import value_index
+
+    cat = Catalog(tmp_path / "c.sqlite")
+    lex = cat.lexical("c")
+    with cat.transaction() as db:
+        lex.put(db, [(f"d{i}", f"note {i}", {"score": float(i), "group": "a" if i % 2 else "b"})
+                     for i in range(20)])
+    said: list[str] = []
+
+    def narrow(where: dict) -> value_index.Narrow | None:  # type: ignore[type-arg]
+        return value_index.narrowing(cat.db, "c", where, value_index.INDEX_FROM,  # (large)
+                                     cat.transaction, said.append)
+
+    assert narrow({"score": {"$gt": 3}}) is not None
+    assert narrow({"nothing": "x"}) is None and narrow({"nothing": "x"}) is None
+    assert said == ["indexing the metadata field 'score' for filters (once)"]
+    assert cat.lexical("c").size() == 20 and value_index.fields(cat.db) == ["score"]
+    with cat.transaction() as db:  # (SQLite's JSON functions refuse NaN: the index with them)
+        lex.put(db, [("odd", "an odd note", {"score": float("nan"), "worst": float("-inf")})])
+    assert cat.db.execute("SELECT meta FROM lexical_ids WHERE cid='odd'").fetchone()[0] == \
+        '{"score":"nan","worst":"-inf"}'
+    got = narrow({"group": "a"})
+    assert got is not None and got.exact
+    assert {r[0] for r in cat.db.execute(
+        f"SELECT i.cid FROM lexical_ids i WHERE {got.sql}", got.params)} == \
+        {f"d{i}" for i in range(1, 20, 2)}
+
+
+def test_the_second_connection_is_not_opened_after_close(tmp_path: Path) -> None:
+    cat = Catalog(tmp_path / "c.sqlite")
+    assert cat.side().execute("SELECT 1").fetchone() == (1,)
+    cat.close()
+    with pytest.raises(CatalogError, match="closed"):
+        cat.side()
