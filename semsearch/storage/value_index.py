@@ -34,15 +34,18 @@ from .where_sql import index_atoms
 INDEX_FROM = 50_000
 _PREFIX = "lexical_ids_value_"
 SqlFilter = tuple[str, list[Any]]
-#: (catalog, field) whose index this process tried to make: not tried again
-_TRIED: set[tuple[str, str]] = set()
+#: (catalog, field) whose index this process tried to make, and (catalog, field,
+#: collection) a collection lacks: not tried again
+_TRIED: set[tuple[str, ...]] = set()
+#: rows of a collection looked at for a field before its index is made
+HOLDS_SAMPLE = 20_000
 
 
-def expression(key: str, column: str = "meta") -> str:
+def expression(key: str, column: str = "meta", function: str = "json_extract") -> str:
     """The indexed expression: the field's value in the row's metadata (a query must spell
     it exactly so for SQLite to use the index)."""
     path = '$."' + key + '"'
-    return f"json_extract({column}, '" + path.replace("'", "''") + "')"
+    return f"{function}({column}, '" + path.replace("'", "''") + "')"
 
 
 def index_name(key: str) -> str:
@@ -59,17 +62,22 @@ def fields(db: Any) -> list[str]:
     out = []
     for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE type='index' AND name "
                              "GLOB ?", (_PREFIX + "*",)):
-        found = re.search(r"""'\$\."(.*)"'\)\)$""", str(sql or ""))
+        found = re.search(r"""'\$\."(.*)"'\)\)$""", str(sql or ""), re.DOTALL)
         if found:
             out.append(found.group(1).replace("''", "'"))
     return sorted(out)
 
 
 def _holds(db: Any, collection: str, key: str) -> bool:
-    """Whether any row of the collection has the field (a mistyped field gets no index)."""
-    return db.execute(f"SELECT 1 FROM lexical_ids WHERE collection=? AND "
-                      f"{expression(key).replace('json_extract', 'json_type')} IS NOT NULL "
-                      "LIMIT 1", (collection,)).fetchone() is not None
+    """Whether the collection has the field, in a sample of its rows (a mistyped field gets
+    no index, and costs a fresh process little); False where the rows cannot be read."""
+    try:
+        return db.execute(
+            f"SELECT 1 FROM (SELECT meta FROM lexical_ids WHERE collection=? LIMIT ?) WHERE "
+            f"{expression(key, function='json_type')} IS NOT NULL LIMIT 1",
+            (collection, HOLDS_SAMPLE)).fetchone() is not None
+    except CatalogError:  # (a row from before NaN was written as text, say)
+        return False
 
 
 def create(transaction: Callable[[], Any], keys: set[str]) -> None:
@@ -106,11 +114,13 @@ def narrowing(db: Any, collection: str, where: dict[str, Any] | None, size: int,
         return None
     have = existing(db)
     place = str(getattr(db, "path", id(db)))
-    missing = {key for key, *_ in atoms
-               if index_name(key) not in have and (place, key) not in _TRIED}
+    missing = {key for key, *_ in atoms if index_name(key) not in have and
+               (place, key) not in _TRIED and (place, key, collection) not in _TRIED}
     if missing and size >= INDEX_FROM:
+        lacks = {key for key in missing if not _holds(db, collection, key)}
+        _TRIED.update((place, key, collection) for key in lacks)
+        missing -= lacks
         _TRIED.update((place, key) for key in missing)  # (a failure is not tried again)
-        missing = {key for key in missing if _holds(db, collection, key)}
         if missing and say is not None:
             say(f"indexing the metadata field{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(repr(k) for k in sorted(missing))} for filters (once)")

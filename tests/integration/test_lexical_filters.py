@@ -131,6 +131,7 @@ def test_what_sql_cannot_express_is_left_to_the_store():
     assert compile_where({"$not": {"a": 1}}) is None
     assert compile_where({"a": {"$gt": "text"}}) is None
     assert compile_where(None) == ("1", [])
+    assert compile_where({"café": "noir"}) is None  # stored escaped (caf\u00e9): no path
 
 
 def _records(path: Path, n: int) -> Path:
