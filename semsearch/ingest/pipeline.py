@@ -169,6 +169,8 @@ class Ingester(Removals):
                 self._remove([p for p in gone if p not in moved_from])
                 self._remove(sorted(moved_from), count=False)
             self.data.merge_vectors(self.name)  # many removed: the file is made anew
+        if todo:
+            self.data.measure_words(self.name)
         self.summary.seconds = time.perf_counter() - started
         self.progress(ProgressEvent("done", len(todo), len(todo)))
         return self.summary

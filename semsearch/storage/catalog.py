@@ -28,7 +28,7 @@ from .lexical import LexicalIndex
 from .vector_schema import SCHEMA as VECTOR_SCHEMA
 
 #: ``PRAGMA user_version`` of a current catalog; older ones are migrated when opened
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections(
@@ -69,9 +69,9 @@ MIGRATIONS: dict[int, list[str]] = {
     # before are filled in from the store on first use (DataDir.fresh_lexical)
     4: ["ALTER TABLE lexical_tables ADD COLUMN filters INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE lexical_ids ADD COLUMN meta TEXT"],
-    # version 5: the vector index (text vectors beside the lexical index, memory-mapped);
-    # built from the store at a collection's next ingest (DataDir.fresh_vectors)
-    5: [],
+    # version 5: the vector index (text vectors beside the lexical index, memory-mapped),
+    5: [],  # built from the store at a collection's next ingest (DataDir.fresh_vectors)
+    6: ["ALTER TABLE lexical_tables ADD COLUMN bounds_avgdl REAL"],  # word_stats.py
 }
 
 

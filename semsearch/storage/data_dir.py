@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreLocked
-from . import value_index
+from . import value_index, word_stats
 from .catalog import Catalog
 from .changes import ChangeLog
 from .home import resolve_home
@@ -268,7 +268,18 @@ class DataDir:
             self.rebuild_lexical(name)
         if not index.filterable():
             self._fill_metadata(name, index)
+        self.measure_words(name, index)
         return index
+
+    def measure_words(self, name: str, index: LexicalIndex | None = None) -> None:
+        """Keep a large collection's word statistics (:mod:`.word_stats`): measured once it
+        has enough chunks (after an ingest, or at a query), and again when its texts have
+        grown longer."""
+        index = index or self.lexical(name)
+        table = index.table()
+        if table is not None:
+            word_stats.ensure(self.catalog.db, int(table[4:]), name, index.size(),
+                              self.catalog.transaction, self.on_wait)
 
     def _follow_log(self, name: str, index: LexicalIndex) -> bool:
         """Apply the change log's records since the last sync; False when there is none."""

@@ -7,21 +7,19 @@ removing items costs time proportional to those items. It lives on disk: a cold 
 only the posting lists of its terms.
 
 Ranking is FTS5's BM25 (k1 = 1.2, b = 0.75), exact, with MaxScore pruning
-(:meth:`LexicalIndex.top`): when a query's rare words alone settle its best hits, the posting
-lists of its common words are not read. Query words in :data:`~.words.STOPWORDS` (Lucene's
-English list) are dropped. :meth:`LexicalIndex.search` also returns each query's
-*ceiling*: the sum of its terms' idf (a term the collection lacks counts as the rarest), so
-a score can be read as the share of the query a document matches (a match on one common
-word of several counts little); see :mod:`semsearch.search.rank`.
+(:meth:`LexicalIndex.top`; a large collection's word counts and bounds: :mod:`.word_stats`).
+Query words in :data:`~.words.STOPWORDS` (Lucene's English list) are dropped. A query's
+*ceiling* (:meth:`LexicalIndex.ceiling`), the sum of its terms' idf (a term the collection
+lacks counts as the rarest), lets a score be read as the share of the query a document
+matches (one common word of several counts little): :mod:`semsearch.search.rank`.
 
 Each row keeps its chunk's metadata (JSON, beside the FTS row), so a ``--where`` filter is
 compiled to SQL (:mod:`.where_sql`) and a filtered query is one statement: every matching
 chunk BM25 ranks, however selective the filter. Tables from before schema 4 lack it until
 :meth:`DataDir.fresh_lexical` fills it in from the store (once).
 
-Collections whose rows this catalog did not write (another client of a server, plain Chroma)
-are kept up to date by :mod:`.changes` (server mode) or from the store when their sizes
-differ.
+Rows this catalog did not write (another client of a server, plain Chroma) come from
+:mod:`.changes` (server mode), or from the store when the sizes differ.
 """
 
 from __future__ import annotations
@@ -33,6 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import maxscore, word_stats
 from .where_sql import meta_json
 from .words import any_of, query_terms, stems
 
@@ -44,17 +43,15 @@ if TYPE_CHECKING:
 #: a filter passing at most this many rows (found by a value index) has FTS5's matches
 #: checked against their ids; a broader one, each match's metadata
 NARROW_UP_TO = 50_000
-#: FTS5's bm25() constant k1 (b = 0.75): a word's share of a score is below idf * (k1 + 1)
-BM25_K1 = 1.2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lexical_tables(
     collection TEXT PRIMARY KEY, n INTEGER NOT NULL UNIQUE, rows INTEGER NOT NULL DEFAULT 0,
-    filters INTEGER NOT NULL DEFAULT 0);
+    filters INTEGER NOT NULL DEFAULT 0, bounds_avgdl REAL);
 CREATE TABLE IF NOT EXISTS lexical_ids(
     id INTEGER PRIMARY KEY AUTOINCREMENT, collection TEXT NOT NULL, cid TEXT NOT NULL,
     meta TEXT, UNIQUE(collection, cid));
-"""
+""" + word_stats.SCHEMA
 #: a lexical row: (chunk id, text, metadata)
 Row = tuple[str, str, dict[str, Any] | None]
 #: a compiled filter: (SQL over the ``i.meta`` column, its parameters)
@@ -78,7 +75,8 @@ class LexicalIndex:
         self.collection = collection
         # the words' (idf, df) while the index is unchanged: a query's ranking and its
         # ceiling count each word's documents once (a common word's count reads its list)
-        self._known: tuple[tuple[int, int], dict[str, tuple[float, int]]] | None = None
+        self._known: tuple[tuple[int, int, float], dict[str, tuple[float, int, float]]] | \
+            None = None
 
     # tables ------------------------------------------------------------------------------------
     def _table(self, create: bool = False) -> str | None:
@@ -97,6 +95,10 @@ class LexicalIndex:
                             f"USING fts5vocab(lex_{n}, 'row')")
             return f"lex_{n}"
         return f"lex_{int(row[0])}"
+
+    def table(self) -> str | None:
+        """The FTS5 table's name (``lex_N``); None before the first row."""
+        return self._table()
 
     def size(self) -> int:
         row = self.db.execute("SELECT rows FROM lexical_tables WHERE collection=?",
@@ -174,6 +176,7 @@ class LexicalIndex:
             keys.append(int(cur.lastrowid or 0))
         db.execute("UPDATE lexical_tables SET rows = rows + ? WHERE collection=?",
                    (len(keys), self.collection))
+        word_stats.note(db, int(str(table)[4:]), self.collection, [r[1] for r, _ in pairs])
         from . import vector_index  # (numpy: loaded by a write, not by opening the catalog)
 
         vecs = [v for _, v in pairs if v is not None]
@@ -188,6 +191,7 @@ class LexicalIndex:
             return
         cids = list(cids)
         gone = 0
+        counted = word_stats.measured_at(db, self.collection) is not None
         for i in range(0, len(cids), 500):
             part = cids[i: i + 500]
             ids = [r[0] for r in db.execute(
@@ -196,6 +200,10 @@ class LexicalIndex:
             if not ids:
                 continue
             marks = ",".join("?" * len(ids))
+            if counted:  # their words leave the collection's counts
+                texts = [str(b) for (b,) in db.execute(
+                    f"SELECT body FROM {table} WHERE rowid IN ({marks})", ids)]
+                word_stats.note(db, int(table[4:]), self.collection, texts, sign=-1)
             db.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", ids)
             db.execute(f"DELETE FROM lexical_ids WHERE id IN ({marks})", ids)
             gone += len(ids)
@@ -215,39 +223,48 @@ class LexicalIndex:
         table = self._table()
         if table is None:
             return
+        word_stats.forget(db, int(table[4:]))
         db.execute(f"DROP TABLE IF EXISTS {table}_vocab")
         db.execute(f"DROP TABLE IF EXISTS {table}")
         db.execute("DELETE FROM lexical_ids WHERE collection=?", (self.collection,))
         db.execute("DELETE FROM lexical_tables WHERE collection=?", (self.collection,))
 
     # reading ---------------------------------------------------------------------------------
-    def _idf(self, table: str, terms: Sequence[str]) -> dict[str, tuple[float, int]]:
-        """Each query word's (idf, document frequency); a word no document holds gets the
+    def _idf(self, table: str, terms: Sequence[str]) -> dict[str, tuple[float, int, float]]:
+        """Each query word's (idf, document frequency, most it adds to any score: idf times
+        its :mod:`.word_stats` bound, or times k1 + 1); a word no document holds gets the
         idf of the rarest possible term and df 0."""
         n_docs = max(1, self.size())
         stemmed = stems(terms)
         unique = sorted(set(stemmed))
-        marks = ",".join("?" * len(unique))
-        found = dict(self.db.execute(
-            f"SELECT term, doc FROM {table}_vocab WHERE term IN ({marks})", unique).fetchall())
+        kept = word_stats.lookup(self.db, int(table[4:]), self.collection, unique)
+        if kept is None:  # FTS5's counts (each reads the word's list)
+            found = dict(self.db.execute(
+                f"SELECT term, doc FROM {table}_vocab WHERE term IN "
+                f"({','.join('?' * len(unique))})", unique).fetchall())
+            kept = {t: (int(found.get(t, 0)), word_stats.K1 + 1) for t in unique}
         out = {}
         for word, stem in zip(terms, stemmed, strict=True):
-            df = int(found.get(stem, 0))
-            out[word] = (max(math.log((n_docs - df + 0.5) / (df + 0.5)), 1e-6), df)
+            df, share = kept[stem]
+            idf = max(math.log((n_docs - df + 0.5) / (df + 0.5)), 1e-6)
+            out[word] = (idf, df, idf * share)
         return out
 
-    def _stamp(self) -> tuple[int, int]:
+    def stamp(self) -> tuple[int, int, float]:
         """Moves with every change to the index: the last row id given out (ids are never
-        reused, so any write moves it) and this collection's row count (any removal)."""
+        reused, so any write moves it), this collection's row count (any removal) and the
+        length its word bounds were measured at."""
         seq = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name='lexical_ids'"
                               ).fetchone()
-        return int(seq[0]) if seq else 0, self.size()
+        row = self.db.execute("SELECT rows, bounds_avgdl FROM lexical_tables WHERE "
+                              "collection=?", (self.collection,)).fetchone() or (0, 0)
+        return int(seq[0]) if seq else 0, int(row[0]), float(row[1] or 0)
 
-    def _stats(self, table: str, terms: Sequence[str]
-               ) -> tuple[tuple[int, int], dict[str, tuple[float, int]]]:
+    def stats(self, table: str, terms: Sequence[str]
+               ) -> tuple[tuple[int, int, float], dict[str, tuple[float, int, float]]]:
         """:meth:`_idf` of the words, remembered while the index is unchanged, with the
         stamp they were read under."""
-        stamp = self._stamp()
+        stamp = self.stamp()
         if self._known is None or self._known[0] != stamp:
             self._known = (stamp, {})
         known = self._known[1]
@@ -264,7 +281,7 @@ class LexicalIndex:
         table = self._table()
         if table is None or not terms:
             return 0.0
-        return sum(idf for idf, _ in self._stats(table, terms)[1].values())
+        return sum(idf for idf, _, _ in self.stats(table, terms)[1].values())
 
     def pages(self, text: str, page: int = 200, start: int = 0,
               where: SqlFilter | None = None, narrow: Narrow | None = None
@@ -292,15 +309,8 @@ class LexicalIndex:
         """The exact best ``n`` (chunk id, BM25 score) for a query, best first, passing
         ``where``; ties in no fixed order.
 
-        MaxScore over FTS5: a query word's share of any document's score is at most
-        ``idf * (k1 + 1)``. The rarest words are *essential*: when the ``n``-th best full
-        score among the documents holding one of them beats the most the other (common)
-        words can add, no document holding only common words can enter, and only the
-        essential words' rows are scored, once, and the rows where a common word joins
-        them (``(rare) AND (common)``, whose bm25 is the full score; FTS5 still counts each
-        word's rows once for its idf, but scores and sorts only these). A query of common
-        words only scores them all. Should the index change between the reads (another
-        writer), it is ranked exhaustively.
+        Unfiltered: MaxScore (:mod:`.maxscore`), which scores only the rows of the words
+        that can add the most when they settle the best ``n``, else every matching row.
         A filtered query is ranked exhaustively too: the filter is checked on every row
         either way, and a selective one leaves the rare words' rows short of ``n``. With
         ``narrow`` (SQL over ``lexical_ids i`` that value indexes serve, met by every row
@@ -313,9 +323,9 @@ class LexicalIndex:
         if table is None or not terms or n <= 0:
             return []
         if where is None:
-            pruned = self._pruned(table, terms, n)
+            pruned = maxscore.ranked(self, table, terms, n)
             if pruned is not None:
-                return pruned
+                return self._named(pruned)
             # ranked by rowid alone, named after: a join would look up every matching row
             return self._named([(float(s), int(r)) for r, s in self.db.execute(
                 f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? "
@@ -328,35 +338,6 @@ class LexicalIndex:
             f"SELECT i.cid, -bm25({table}) AS s FROM {table} JOIN lexical_ids i "
             f"ON i.id = {table}.rowid WHERE {table} MATCH ? AND {sql} "
             f"ORDER BY bm25({table}), {table}.rowid LIMIT ?", (any_of(terms), *params, n))]
-
-    def _pruned(self, table: str, terms: list[str], n: int) -> list[tuple[str, float]] | None:
-        """:meth:`top` by MaxScore, or None when no set of rare words settles it."""
-        stamp, stats = self._stats(table, terms)
-        by_bound = sorted(terms, key=lambda t: stats[t][0])  # most common first
-        everything = sum(stats[t][1] for t in terms)
-        for cut in range(len(by_bound) - 1, 0, -1):
-            rare, common = by_bound[cut:], by_bound[:cut]
-            reach = sum(stats[t][1] for t in rare)
-            if reach < n:
-                continue
-            if 2 * reach >= everything:
-                break  # the rare words' rows are most of the work: rank it all at once
-            most = sum(stats[t][0] for t in common) * (BM25_K1 + 1) * (1 + 1e-9) + 1e-12
-            if sum(stats[t][0] for t in rare) * (BM25_K1 + 1) <= most:
-                continue  # the rare words alone can never outscore the common ones: unread
-            own = self._scores(table, any_of(rare))
-            if len(own) < n or sorted(own.values(), reverse=True)[n - 1] <= most:
-                continue  # the common words could still add enough: a wider essential set
-            # full scores where a common word adds to a rare one (bm25 sums the phrases of
-            # the expression); the other rows' scores are their own
-            both = self._scores(table, f"({any_of(rare)}) AND ({any_of(common)})")
-            if not both.keys() <= own.keys() or self._stamp() != stamp:
-                break  # the index changed while it was read: rank it all at once
-            own.update(both)
-            full = sorted(((s, r) for r, s in own.items()), key=lambda x: (-x[0], x[1]))
-            if full[n - 1][0] > most:
-                return self._named(full[:n])
-        return None
 
     def _narrowed(self, table: str, terms: list[str], n: int, where: SqlFilter,
                   narrow: Narrow) -> list[tuple[str, float]] | None:
@@ -376,7 +357,7 @@ class LexicalIndex:
             f"BETWEEN ? AND ? AND +rowid IN ({sub}) ORDER BY bm25({table}), rowid LIMIT ?",
             (any_of(terms), lo, hi, *args, n))])
 
-    def _scores(self, table: str, match: str) -> dict[int, float]:
+    def scores(self, table: str, match: str) -> dict[int, float]:
         """The BM25 score of every row matching an FTS5 query, by rowid."""
         return {int(r): float(s) for r, s in self.db.execute(
             f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ?", (match,))}

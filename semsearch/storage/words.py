@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Sequence
 
 #: Lucene's English stop words, dropped from queries (documents keep them)
@@ -19,6 +20,7 @@ STOPWORDS = frozenset((
     "these", "they", "this", "to", "was", "will", "with",
 ))
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)  # unicode61: letters and digits
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 def any_of(terms: Sequence[str]) -> str:
@@ -43,26 +45,31 @@ _tokenizer: sqlite3.Connection | None = None
 _lock = threading.Lock()
 
 
+def _tokenizing() -> sqlite3.Connection:
+    """The in-memory FTS5 table that tokenizes as the index does (under ``_lock``)."""
+    global _tokenizer
+    if _tokenizer is None:
+        _tokenizer = sqlite3.connect(":memory:", check_same_thread=False)
+        _tokenizer.execute("CREATE VIRTUAL TABLE w USING fts5(body, tokenize='porter "
+                           "unicode61 remove_diacritics 2')")
+        _tokenizer.execute("CREATE VIRTUAL TABLE w_i USING fts5vocab(w, 'instance')")
+    return _tokenizer
+
+
 def stems(words: Sequence[str]) -> list[str]:
     """Each word's term in the lexical index (its first token, as FTS5's ``porter
     unicode61 remove_diacritics 2`` tokenizer makes it); a word it makes no token of stays
     as it is."""
-    global _tokenizer
     with _lock:
         new = [w for w in dict.fromkeys(words) if w not in _STEMS]
         if new:
-            if _tokenizer is None:
-                _tokenizer = sqlite3.connect(":memory:", check_same_thread=False)
-                _tokenizer.execute("CREATE VIRTUAL TABLE w USING fts5(body, tokenize='porter "
-                                   "unicode61 remove_diacritics 2')")
-                _tokenizer.execute("CREATE VIRTUAL TABLE w_i USING fts5vocab(w, 'instance')")
+            db = _tokenizing()
             if len(_STEMS) + len(new) > _STEMS_MAX:
                 _STEMS.clear()
-            _tokenizer.execute("DELETE FROM w")
-            _tokenizer.executemany("INSERT INTO w(rowid, body) VALUES (?,?)",
-                                   list(enumerate(new, 1)))
+            db.execute("DELETE FROM w")
+            db.executemany("INSERT INTO w(rowid, body) VALUES (?,?)", list(enumerate(new, 1)))
             made: dict[int, str] = {}
-            for doc, term in _tokenizer.execute(
+            for doc, term in db.execute(
                     "SELECT doc, term FROM w_i ORDER BY doc, offset"):
                 made.setdefault(int(doc), str(term))
             _STEMS.update((w, made.get(i, w)) for i, w in enumerate(new, 1))
@@ -79,3 +86,31 @@ def word_stems(text: str) -> list[tuple[str, str]]:
     except ImportError:  # pragma: no cover
         return list(zip(words, words, strict=True))
     return list(zip(words, Stemmer.Stemmer("porter").stemWords(words), strict=True))
+
+
+def counts(texts: Sequence[str]) -> list[tuple[int, dict[str, int]]]:
+    """Each text's length in words and its terms' counts, as the lexical index's tokenizer
+    makes them (a text of no words: 0 and none). ASCII texts are split here (unicode61's
+    words are then runs of ASCII letters and digits) and their words stemmed by FTS5
+    (:func:`stems`, remembered); other texts go through FTS5 whole."""
+    out: list[tuple[int, dict[str, int]]] = [(0, {}) for _ in texts]
+    split = {i: _ASCII_WORD.findall(t.lower()) for i, t in enumerate(texts) if t.isascii()}
+    unique = list(dict.fromkeys(w for words in split.values() for w in words))
+    stem = dict(zip(unique, stems(unique), strict=True))
+    for i, words in split.items():
+        out[i] = (len(words), dict(Counter(stem[w] for w in words)))
+    rest = [i for i in range(len(texts)) if i not in split]
+    if not rest:
+        return out
+    with _lock:
+        db = _tokenizing()
+        db.execute("DELETE FROM w")
+        db.executemany("INSERT INTO w(rowid, body) VALUES (?,?)",
+                       [(i + 1, texts[i]) for i in rest])
+        for doc, term, count in db.execute(
+                "SELECT doc, term, count(*) FROM w_i GROUP BY doc, term"):
+            length, tfs = out[int(doc) - 1]
+            tfs[str(term)] = int(count)
+            out[int(doc) - 1] = (length + int(count), tfs)
+        db.execute("DELETE FROM w")
+    return out

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from semsearch.client.library import Library
 from semsearch.search.filters import parse_where
+from semsearch.storage import maxscore
 from semsearch.storage.catalog import SCHEMA_VERSION, Catalog
-from semsearch.storage.lexical import LexicalIndex
 from semsearch.storage.value_index import expression
 from semsearch.storage.where_sql import compile_where, index_atoms
 
@@ -164,6 +164,8 @@ def _downgrade(catalog: Path) -> None:
     db = sqlite3.connect(catalog)
     db.execute("ALTER TABLE lexical_ids DROP COLUMN meta")
     db.execute("ALTER TABLE lexical_tables DROP COLUMN filters")
+    db.execute("ALTER TABLE lexical_tables DROP COLUMN bounds_avgdl")
+    db.execute("DROP TABLE lexical_words")
     db.execute("PRAGMA user_version=3")
     db.commit()
     db.close()
@@ -176,7 +178,7 @@ def test_a_schema_3_catalog_gets_its_metadata_from_the_store_once(home: Path, tm
     _downgrade(home / "catalog.sqlite")
     said: list[str] = []
     lib = Library(home, on_wait=said.append)
-    assert Catalog(home / "catalog.sqlite").schema_version() == SCHEMA_VERSION == 5
+    assert Catalog(home / "catalog.sqlite").schema_version() == SCHEMA_VERSION == 6
     index = lib.data.lexical("old")
     assert not index.filterable()
     col = lib.collection("old")
@@ -195,15 +197,15 @@ def test_a_schema_3_catalog_gets_its_metadata_from_the_store_once(home: Path, tm
 
 def test_only_a_filtered_search_skips_the_pruned_ranking(lib: Library, tmp_path: Path,
                                                          monkeypatch):
-    """MaxScore (``LexicalIndex._pruned``) is tried for every unfiltered lexical or hybrid
+    """MaxScore (``maxscore.ranked``) is tried for every unfiltered lexical or hybrid
     search (the retriever compiles no filter to ``("1", [])``); a filtered one is ranked
     exhaustively."""
     col = lib.collection("prune", clip_model="none")
     col.ingest([_records(tmp_path / "apples.jsonl", 200)])
     tried: list[str] = []
-    real = LexicalIndex._pruned
-    monkeypatch.setattr(LexicalIndex, "_pruned", lambda self, table, terms, n: (
-        tried.append(" ".join(terms)), real(self, table, terms, n))[1])
+    real = maxscore.ranked
+    monkeypatch.setattr(maxscore, "ranked", lambda index, table, terms, n: (
+        tried.append(" ".join(terms)), real(index, table, terms, n))[1])
     for mode in ("lexical", "hybrid"):
         tried.clear()
         assert col.search("apple orchard", type="text", mode=mode, k=5), mode

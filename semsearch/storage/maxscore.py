@@ -1,0 +1,105 @@
+"""MaxScore over FTS5: the exact best ``n`` of an unfiltered BM25 query, scoring as few rows
+as its words allow (:meth:`.lexical.LexicalIndex.top`).
+
+A query word's share of any document's score is at most its idf times its bound
+(:mod:`.word_stats`; at most ``idf * (k1 + 1)``). The words that can add the most are
+*essential*: when the ``n``-th best score among the documents holding one of them, counting
+those words alone, beats the most the other (common) words could add, no document holding
+only common words can enter. Then only the essential words' rows are scored (FTS5's bm25
+over their phrases), and the common words are added to the rows they could lift past that
+``n``-th score:
+
+- few rows against long common lists: their texts are split by FTS5's tokenizer
+  (:func:`.words.counts`, about 30 µs a row) and the common words' shares computed as
+  FTS5's bm25 does. FTS5 would count each common word's documents for its idf, a read of
+  its whole posting list (54 ms for a word in 700,000 of a million chunks), and walk it to
+  join it with the rare rows.
+- else FTS5 scores ``(rare) AND (common)``, whose bm25 sums the expression's phrases.
+
+A query of common words only, or one no set of rare words settles, is ranked exhaustively
+(None here), as is one whose index changed between the reads (another writer).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .word_stats import K1, B, totals
+from .words import any_of, counts, stems
+
+if TYPE_CHECKING:
+    from .lexical import LexicalIndex
+
+#: rows at most whose common words are found by splitting their texts (about 30 µs a row)
+SPLIT_UP_TO = 2048
+#: posting-list entries FTS5 reads (counting a common word's documents, joining its list)
+#: in the time one row's text is split: split when that is cheaper
+SPLIT_COST = 400
+
+
+def ranked(index: LexicalIndex, table: str, terms: list[str], n: int
+           ) -> list[tuple[float, int]] | None:
+    """The best ``n`` (score, rowid), best first, or None when no set of rare words
+    settles them."""
+    stamp, stats = index.stats(table, terms)
+    by_bound = sorted(terms, key=lambda t: stats[t][2])  # the least they add first
+    everything = sum(stats[t][1] for t in terms)
+    for cut in range(len(by_bound) - 1, 0, -1):
+        rare, common = by_bound[cut:], by_bound[:cut]
+        reach = sum(stats[t][1] for t in rare)
+        if reach < n:
+            continue
+        if 2 * reach >= everything:
+            break  # the rare words' rows are most of the work: rank it all at once
+        most = sum(stats[t][2] for t in common) * (1 + 1e-9) + 1e-12
+        if sum(stats[t][2] for t in rare) <= most:
+            continue  # the rare words alone can never outscore the common ones: unread
+        own = index.scores(table, any_of(rare))
+        if len(own) < n:
+            continue
+        floor = sorted(own.values(), reverse=True)[n - 1]
+        if floor <= most:
+            continue  # the common words could still add enough: a wider essential set
+        lifted = [r for r, s in own.items() if s + most > floor]
+        if len(lifted) <= min(SPLIT_UP_TO, sum(stats[t][1] for t in common) / SPLIT_COST):
+            both = _with_common(index, table, lifted, own, common,
+                                {t: stats[t][1] for t in common})
+        else:  # bm25 sums the expression's phrases: the full score where a common word joins
+            both = index.scores(table, f"({any_of(rare)}) AND ({any_of(common)})")
+        if not both.keys() <= own.keys() or index.stamp() != stamp:
+            break  # the index changed while it was read: rank it all at once
+        own.update(both)
+        return sorted(((s, r) for r, s in own.items()), key=lambda x: (-x[0], x[1]))[:n]
+    return None
+
+
+def _with_common(index: LexicalIndex, table: str, rows: Sequence[int], own: dict[int, float],
+                 common: list[str], dfs: dict[str, int]) -> dict[int, float]:
+    """The full scores of ``rows``: their rare words' (``own``) plus their common words'
+    shares, as FTS5's bm25 adds them (its idf, the row's length in words, the average)."""
+    if not rows:
+        return {}
+    docs, words = totals(index.db, table)
+    average = words / docs if docs else 1.0
+    idf = {}
+    for word, stem in zip(common, stems(common), strict=True):
+        value = math.log((docs - dfs[word] + 0.5) / (dfs[word] + 0.5))
+        idf[stem] = value if value > 0 else 1e-6
+    texts: dict[int, str] = {}
+    for i in range(0, len(rows), 500):
+        part = list(rows[i: i + 500])
+        texts.update(index.db.execute(f"SELECT rowid, body FROM {table} WHERE rowid IN "
+                                      f"({','.join('?' * len(part))})", part).fetchall())
+    keys = [r for r in rows if r in texts]
+    out = {}
+    for key, (length, tfs) in zip(keys, counts([texts[k] for k in keys]), strict=True):
+        score = own[key]
+        for stem, weight in idf.items():
+            tf = tfs.get(stem, 0)
+            if tf:
+                score += weight * (tf * (K1 + 1)) / (tf + K1 * (1 - B + B * length / average))
+        out[key] = score
+    return out
+
