@@ -311,12 +311,11 @@ class LexicalIndex:
 
         Unfiltered: MaxScore (:mod:`.maxscore`), which scores only the rows of the words
         that can add the most when they settle the best ``n``, else every matching row.
-        A filtered query is ranked exhaustively too: the filter is checked on every row
-        either way, and a selective one leaves the rare words' rows short of ``n``. With
-        ``narrow`` (SQL over ``lexical_ids i`` that value indexes serve, met by every row
-        passing ``where``: :mod:`.value_index`), the passing rows' ids are found first, and
-        FTS5's matches within their range are checked against them, not each match's
-        metadata.
+        Filtered, with ``narrow`` (SQL over ``lexical_ids i`` that value indexes serve, met
+        by every row passing ``where``: :mod:`.value_index`): the passing rows' ids are found
+        first, and MaxScore runs among them (else every FTS5 match within their range is
+        checked against them, not against its metadata). Without, every match's metadata
+        is checked, and all are ranked.
         """
         table = self._table()
         terms = query_terms(text)
@@ -352,15 +351,22 @@ class LexicalIndex:
             return None
         if not count:
             return []
+        within = (f"rowid BETWEEN ? AND ? AND +rowid IN ({sub})", [lo, hi, *args])
+        pruned = maxscore.ranked(self, table, terms, n, within)
+        if pruned is not None:
+            return self._named(pruned)
         return self._named([(float(s), int(r)) for r, s in self.db.execute(
-            f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? AND rowid "
-            f"BETWEEN ? AND ? AND +rowid IN ({sub}) ORDER BY bm25({table}), rowid LIMIT ?",
-            (any_of(terms), lo, hi, *args, n))])
+            f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? AND "
+            f"{within[0]} ORDER BY bm25({table}), rowid LIMIT ?", (any_of(terms), *within[1], n))])
 
-    def scores(self, table: str, match: str) -> dict[int, float]:
-        """The BM25 score of every row matching an FTS5 query, by rowid."""
+    def scores(self, table: str, match: str, within: SqlFilter | None = None
+               ) -> dict[int, float]:
+        """The BM25 score of every row matching an FTS5 query (and ``within``: SQL over
+        the FTS5 table's ``rowid``), by rowid."""
+        sql, params = within or ("1", [])
         return {int(r): float(s) for r, s in self.db.execute(
-            f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ?", (match,))}
+            f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH ? AND {sql}",
+            (match, *params))}
 
     def _named(self, ranked: list[tuple[float, int]]) -> list[tuple[str, float]]:
         """(score, rowid) pairs as (chunk id, score)."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .word_stats import K1, B, totals
 from .words import any_of, counts, stems
@@ -39,9 +39,10 @@ SPLIT_UP_TO = 2048
 SPLIT_COST = 400
 
 
-def ranked(index: LexicalIndex, table: str, terms: list[str], n: int
-           ) -> list[tuple[float, int]] | None:
-    """The best ``n`` (score, rowid), best first, or None when no set of rare words
+def ranked(index: LexicalIndex, table: str, terms: list[str], n: int,
+           within: tuple[str, list[Any]] | None = None) -> list[tuple[float, int]] | None:
+    """The best ``n`` (score, rowid), best first, of the rows passing ``within`` (SQL over
+    the FTS5 table's ``rowid``: a filter's rows), or None when no set of rare words
     settles them."""
     stamp, stats = index.stats(table, terms)
     by_bound = sorted(terms, key=lambda t: stats[t][2])  # the least they add first
@@ -56,7 +57,7 @@ def ranked(index: LexicalIndex, table: str, terms: list[str], n: int
         most = sum(stats[t][2] for t in common) * (1 + 1e-9) + 1e-12
         if sum(stats[t][2] for t in rare) <= most:
             continue  # the rare words alone can never outscore the common ones: unread
-        own = index.scores(table, any_of(rare))
+        own = index.scores(table, any_of(rare), within)
         if len(own) < n:
             continue
         floor = sorted(own.values(), reverse=True)[n - 1]
@@ -67,7 +68,7 @@ def ranked(index: LexicalIndex, table: str, terms: list[str], n: int
             both = _with_common(index, table, lifted, own, common,
                                 {t: stats[t][1] for t in common})
         else:  # bm25 sums the expression's phrases: the full score where a common word joins
-            both = index.scores(table, f"({any_of(rare)}) AND ({any_of(common)})")
+            both = index.scores(table, f"({any_of(rare)}) AND ({any_of(common)})", within)
         if not both.keys() <= own.keys() or index.stamp() != stamp:
             break  # the index changed while it was read: rank it all at once
         own.update(both)
