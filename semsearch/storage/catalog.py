@@ -71,7 +71,7 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE lexical_ids ADD COLUMN meta TEXT"],
     # version 5: the vector index (text vectors beside the lexical index, memory-mapped),
     5: [],  # built from the store at a collection's next ingest (DataDir.fresh_vectors)
-    6: ["ALTER TABLE lexical_tables ADD COLUMN bounds_avgdl REAL"],  # word_stats.py
+    6: ["ALTER TABLE lexical_tables ADD COLUMN word_stats TEXT"],  # word_stats.py
 }
 
 

@@ -268,14 +268,13 @@ class DataDir:
             self.rebuild_lexical(name)
         if not index.filterable():
             self._fill_metadata(name, index)
-        self.measure_words(name, index)
         return index
 
-    def measure_words(self, name: str, index: LexicalIndex | None = None) -> None:
-        """Keep a large collection's word statistics (:mod:`.word_stats`): measured once it
-        has enough chunks (after an ingest, or at a query), and again when its texts have
-        grown longer."""
-        index = index or self.lexical(name)
+    def measure_words(self, name: str) -> None:
+        """After an ingest (under the write lock): keep a large collection's word statistics
+        (:mod:`.word_stats`), measured once it has enough chunks, and again when they no
+        longer count what the index holds or its texts have grown longer."""
+        index = self.lexical(name)
         table = index.table()
         if table is not None:
             word_stats.ensure(self.catalog.db, int(table[4:]), name, index.size(),

@@ -47,7 +47,7 @@ NARROW_UP_TO = 50_000
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lexical_tables(
     collection TEXT PRIMARY KEY, n INTEGER NOT NULL UNIQUE, rows INTEGER NOT NULL DEFAULT 0,
-    filters INTEGER NOT NULL DEFAULT 0, bounds_avgdl REAL);
+    filters INTEGER NOT NULL DEFAULT 0, word_stats TEXT);
 CREATE TABLE IF NOT EXISTS lexical_ids(
     id INTEGER PRIMARY KEY AUTOINCREMENT, collection TEXT NOT NULL, cid TEXT NOT NULL,
     meta TEXT, UNIQUE(collection, cid));
@@ -75,7 +75,7 @@ class LexicalIndex:
         self.collection = collection
         # the words' (idf, df) while the index is unchanged: a query's ranking and its
         # ceiling count each word's documents once (a common word's count reads its list)
-        self._known: tuple[tuple[int, int, float], dict[str, tuple[float, int, float]]] | \
+        self._known: tuple[tuple[int, int, str], dict[str, tuple[float, int, float]]] | \
             None = None
 
     # tables ------------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ class LexicalIndex:
             return
         cids = list(cids)
         gone = 0
-        counted = word_stats.measured_at(db, self.collection) is not None
+        counted = word_stats.state(db, self.collection) is not None
         for i in range(0, len(cids), 500):
             part = cids[i: i + 500]
             ids = [r[0] for r in db.execute(
@@ -246,22 +246,23 @@ class LexicalIndex:
         out = {}
         for word, stem in zip(terms, stemmed, strict=True):
             df, share = kept[stem]
+            df = min(max(df, 0), n_docs)
             idf = max(math.log((n_docs - df + 0.5) / (df + 0.5)), 1e-6)
             out[word] = (idf, df, idf * share)
         return out
 
-    def stamp(self) -> tuple[int, int, float]:
+    def stamp(self) -> tuple[int, int, str]:
         """Moves with every change to the index: the last row id given out (ids are never
-        reused, so any write moves it), this collection's row count (any removal) and the
-        length its word bounds were measured at."""
+        reused, so any write moves it), this collection's row count (any removal) and its
+        word statistics' state."""
         seq = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name='lexical_ids'"
                               ).fetchone()
-        row = self.db.execute("SELECT rows, bounds_avgdl FROM lexical_tables WHERE "
-                              "collection=?", (self.collection,)).fetchone() or (0, 0)
-        return int(seq[0]) if seq else 0, int(row[0]), float(row[1] or 0)
+        row = self.db.execute("SELECT rows, word_stats FROM lexical_tables WHERE "
+                              "collection=?", (self.collection,)).fetchone() or (0, "")
+        return int(seq[0]) if seq else 0, int(row[0]), str(row[1] or "")
 
     def stats(self, table: str, terms: Sequence[str]
-               ) -> tuple[tuple[int, int, float], dict[str, tuple[float, int, float]]]:
+               ) -> tuple[tuple[int, int, str], dict[str, tuple[float, int, float]]]:
         """:meth:`_idf` of the words, remembered while the index is unchanged, with the
         stamp they were read under."""
         stamp = self.stamp()

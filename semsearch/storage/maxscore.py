@@ -86,7 +86,8 @@ def _with_common(index: LexicalIndex, table: str, rows: Sequence[int], own: dict
     average = words / docs if docs else 1.0
     idf = {}
     for word, stem in zip(common, stems(common), strict=True):
-        value = math.log((docs - dfs[word] + 0.5) / (dfs[word] + 0.5))
+        df = min(max(dfs[word], 0), docs)
+        value = math.log((docs - df + 0.5) / (df + 0.5))
         idf[stem] = value if value > 0 else 1e-6
     texts: dict[int, str] = {}
     for i in range(0, len(rows), 500):

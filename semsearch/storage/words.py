@@ -7,6 +7,7 @@ diacritics first), and a stem the index lacks would read as the rarest word."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import threading
@@ -61,19 +62,21 @@ def stems(words: Sequence[str]) -> list[str]:
     unicode61 remove_diacritics 2`` tokenizer makes it); a word it makes no token of stays
     as it is."""
     with _lock:
-        new = [w for w in dict.fromkeys(words) if w not in _STEMS]
+        got = {w: _STEMS[w] for w in words if w in _STEMS}
+        new = [w for w in dict.fromkeys(words) if w not in got]
         if new:
             db = _tokenizing()
-            if len(_STEMS) + len(new) > _STEMS_MAX:
-                _STEMS.clear()
             db.execute("DELETE FROM w")
             db.executemany("INSERT INTO w(rowid, body) VALUES (?,?)", list(enumerate(new, 1)))
             made: dict[int, str] = {}
-            for doc, term in db.execute(
-                    "SELECT doc, term FROM w_i ORDER BY doc, offset"):
-                made.setdefault(int(doc), str(term))
-            _STEMS.update((w, made.get(i, w)) for i, w in enumerate(new, 1))
-        return [_STEMS[w] for w in words]
+            for doc, term in db.execute(  # (FTS5 may cut a 32 KB token inside a character)
+                    "SELECT doc, CAST(term AS BLOB) FROM w_i ORDER BY doc, offset"):
+                made.setdefault(int(doc), bytes(term).decode(errors="replace"))
+            got.update((w, made.get(i, w)) for i, w in enumerate(new, 1))
+            if len(_STEMS) + len(new) > _STEMS_MAX:
+                _STEMS.clear()
+            _STEMS.update((w, got[w]) for w in new)
+        return [got[w] for w in words]
 
 
 def word_stems(text: str) -> list[tuple[str, str]]:
@@ -108,9 +111,11 @@ def counts(texts: Sequence[str]) -> list[tuple[int, dict[str, int]]]:
         db.executemany("INSERT INTO w(rowid, body) VALUES (?,?)",
                        [(i + 1, texts[i]) for i in rest])
         for doc, term, count in db.execute(
-                "SELECT doc, term, count(*) FROM w_i GROUP BY doc, term"):
+                "SELECT doc, CAST(term AS BLOB), count(*) FROM w_i GROUP BY doc, term"):
             length, tfs = out[int(doc) - 1]
-            tfs[str(term)] = int(count)
+            # (FTS5 may cut a 32 KB token inside a character: no query meets it)
+            with contextlib.suppress(UnicodeDecodeError):
+                tfs[bytes(term).decode()] = int(count)
             out[int(doc) - 1] = (length + int(count), tfs)
         db.execute("DELETE FROM w")
     return out

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from semsearch.client.library import Library
 from semsearch.search.filters import parse_where
-from semsearch.storage import maxscore
+from semsearch.storage import maxscore, word_stats
 from semsearch.storage.catalog import SCHEMA_VERSION, Catalog
 from semsearch.storage.value_index import expression
 from semsearch.storage.where_sql import compile_where, index_atoms
@@ -164,7 +164,7 @@ def _downgrade(catalog: Path) -> None:
     db = sqlite3.connect(catalog)
     db.execute("ALTER TABLE lexical_ids DROP COLUMN meta")
     db.execute("ALTER TABLE lexical_tables DROP COLUMN filters")
-    db.execute("ALTER TABLE lexical_tables DROP COLUMN bounds_avgdl")
+    db.execute("ALTER TABLE lexical_tables DROP COLUMN word_stats")
     db.execute("DROP TABLE lexical_words")
     db.execute("PRAGMA user_version=3")
     db.commit()
@@ -198,14 +198,14 @@ def test_a_schema_3_catalog_gets_its_metadata_from_the_store_once(home: Path, tm
 def test_only_a_filtered_search_skips_the_pruned_ranking(lib: Library, tmp_path: Path,
                                                          monkeypatch):
     """MaxScore (``maxscore.ranked``) is tried for every unfiltered lexical or hybrid
-    search (the retriever compiles no filter to ``("1", [])``); a filtered one is ranked
-    exhaustively."""
+    search (the retriever compiles no filter to ``("1", [])``); a filtered one without a
+    value index (a small collection) is ranked exhaustively."""
     col = lib.collection("prune", clip_model="none")
     col.ingest([_records(tmp_path / "apples.jsonl", 200)])
     tried: list[str] = []
     real = maxscore.ranked
-    monkeypatch.setattr(maxscore, "ranked", lambda index, table, terms, n: (
-        tried.append(" ".join(terms)), real(index, table, terms, n))[1])
+    monkeypatch.setattr(maxscore, "ranked", lambda index, table, terms, n, *within: (
+        tried.append(" ".join(terms)), real(index, table, terms, n, *within))[1])
     for mode in ("lexical", "hybrid"):
         tried.clear()
         assert col.search("apple orchard", type="text", mode=mode, k=5), mode
@@ -213,3 +213,36 @@ def test_only_a_filtered_search_skips_the_pruned_ranking(lib: Library, tmp_path:
         tried.clear()
         assert col.search("apple orchard", type="text", mode=mode, k=5, where=["shelf=7"])
         assert tried == [], mode
+
+
+def test_an_ingest_keeps_a_large_collections_word_statistics(home: Path, tmp_path: Path,
+                                                             monkeypatch):
+    """Past the size, the ingest measures the words (once, saying so); later ingests keep
+    the counts; searches rank with them exactly as without."""
+    monkeypatch.setattr(word_stats, "STATS_FROM", 150)
+    said: list[str] = []
+    lib = Library(home, on_wait=said.append)
+    col = lib.collection("big", clip_model="none")
+    col.ingest([_records(tmp_path / "a.jsonl", 100)])
+    assert said == []
+    col.ingest([_records(tmp_path / "b.jsonl", 100)])
+    assert said == ["measuring the words of 'big' for faster lexical search"]
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "n.txt").write_text("an apple orchard note about pruning apple trees")
+    col.ingest([notes])
+    (notes / "n.txt").unlink()
+    col.ingest([notes], prune_missing=True)
+    assert len(said) == 1
+    index = lib.data.lexical("big")
+    table = str(index.table())
+    kept = word_stats.lookup(lib.data.catalog.db, int(table[4:]), "big", ["appl", "orchard"])
+    fts5 = dict(lib.data.catalog.db.execute(
+        f"SELECT term, doc FROM {table}_vocab WHERE term IN ('appl', 'orchard')").fetchall())
+    assert kept is not None and {t: v[0] for t, v in kept.items()} == fts5
+    hits = [(h.id, h.score) for h in col.search("apple orchard", type="text", k=10,
+                                                 mode="lexical")]
+    monkeypatch.setattr(word_stats, "lookup", lambda *a, **k: None)  # FTS5's own counts
+    assert [(h.id, h.score) for h in col.search("apple orchard", type="text", k=10,
+                                                mode="lexical")] == hits
+    lib.close()

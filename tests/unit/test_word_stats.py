@@ -9,10 +9,12 @@ import random
 import sqlite3
 from contextlib import contextmanager
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semsearch.storage import maxscore, word_stats
+from semsearch.storage import words as tokenizer
 from semsearch.storage.lexical import LexicalIndex
 from semsearch.storage.words import counts
 from tests.unit.test_lexical_top import SCHEMA, exhaustive, same
@@ -56,7 +58,9 @@ def terms(lex: LexicalIndex) -> list[str]:
     return [t for (t,) in lex.db.execute(f"SELECT term FROM {lex.table()}_vocab")]
 
 
-def test_measured_statistics_are_fts5s_own() -> None:
+@pytest.mark.parametrize("chunk", [word_stats.CHUNK, 7, 50])  # ranges, and read row by row
+def test_measured_statistics_are_fts5s_own(monkeypatch, chunk: int) -> None:
+    monkeypatch.setattr(word_stats, "CHUNK", chunk)
     rng = random.Random(5)
     lex = index([text(rng, long=i % 7 == 0) for i in range(600)])
     n = measure(lex)
@@ -144,16 +148,60 @@ def test_ensure_measures_a_large_collection_once_and_again_when_texts_grow(
         word_stats.ensure(lex.db, 1, "c", lex.size(), transaction, said.append)
 
     ensure()
-    assert said == [] and word_stats.measured_at(lex.db, "c") is None  # small: FTS5's counts
+    assert said == [] and word_stats.state(lex.db, "c") is None  # small: FTS5's counts
     lex.put(lex.db, [(f"e{i}", text(rng), None) for i in range(20)])
     ensure()
     ensure()
-    assert said == ["measuring the words of 'c' for faster lexical search (once)"]
-    first = word_stats.measured_at(lex.db, "c")
+    assert said == ["measuring the words of 'c' for faster lexical search"]
+    first = word_stats.state(lex.db, "c")
+    assert first is not None
     lex.put(lex.db, [(f"g{i}", text(rng, long=True), None) for i in range(60)])
     ensure()
-    assert len(said) == 2 and word_stats.measured_at(lex.db, "c") != first
-    assert word_stats.measured_at(lex.db, "c") == word_stats.average_length(lex.db, "lex_1")
+    kept = word_stats.state(lex.db, "c")
+    assert len(said) == 2 and kept is not None and kept["avgdl"] > first["avgdl"]
+    assert kept["avgdl"] == word_stats.average_length(lex.db, "lex_1")
+
+
+def test_a_writer_that_does_not_count_words_is_noticed() -> None:
+    """Rows written by a process that does not keep the counts (a semsearch from before
+    them, still running): the kept counts are not used until measured again."""
+    rng = random.Random(4)
+    lex = index([text(rng) for _ in range(300)])
+    n = measure(lex)
+    lex.db.executemany("INSERT INTO lex_1(rowid, body) VALUES (?,?)",
+                       [(10_000 + i, "quoka quoka garden") for i in range(400)])
+    lex.db.executemany("INSERT INTO lexical_ids(id, collection, cid) VALUES (?,?,?)",
+                       [(10_000 + i, "c", f"x{i}") for i in range(400)])
+    lex.db.execute("UPDATE lexical_tables SET rows = rows + 400")
+    assert word_stats.lookup(lex.db, n, "c", ["quoka"]) is None
+    same(lex.top("quoka tomato", 10), exhaustive(lex, "quoka tomato", 10))
+    measure(lex)
+    kept = word_stats.lookup(lex.db, n, "c", ["quoka"])
+    assert kept is not None and kept["quoka"][0] == fts5(lex, "quoka")[0]
+
+
+def test_a_word_too_long_for_fts5_breaks_nothing() -> None:
+    """FTS5 cuts a token at 32 KB, inside a character here: such a term cannot be read
+    as text, and no query's word is it."""
+    huge = "xж" * 12_000
+    rng = random.Random(6)
+    lex = index([text(rng) for _ in range(100)] + [f"garden {huge}"])
+    n = measure(lex)
+    lex.put(lex.db, [("more", f"quoka {huge} tomato", None)])
+    lex.remove(lex.db, ["d100"])
+    kept = word_stats.lookup(lex.db, n, "c", ["garden", "quoka"])
+    assert kept is not None and kept["garden"][0] == fts5(lex, "garden")[0]
+    same(lex.top("garden quoka", 5), exhaustive(lex, "garden quoka", 5))
+
+
+def test_stems_survive_their_cache_filling_up(monkeypatch) -> None:
+    monkeypatch.setattr(tokenizer, "_STEMS_MAX", 5)
+    first = tokenizer.stems(["running", "gardens", "quokas"])
+    assert tokenizer.stems(["running", "cats", "dogs", "birds", "gardens"]) == [
+        "run", "cat", "dog", "bird", "garden"]
+    assert first == ["run", "garden", "quoka"]
+    assert counts(["running cats", "gardens of quokas"]) == [
+        (2, {"run": 1, "cat": 1}), (3, {"garden": 1, "of": 1, "quoka": 1})]
 
 
 def test_words_are_counted_as_fts5_tokenizes_them() -> None:
