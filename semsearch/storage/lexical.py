@@ -177,6 +177,7 @@ class LexicalIndex:
         db.execute("UPDATE lexical_tables SET rows = rows + ? WHERE collection=?",
                    (len(keys), self.collection))
         word_stats.note(db, int(str(table)[4:]), self.collection, [r[1] for r, _ in pairs])
+        word_stats.settle(db, int(str(table)[4:]), self.collection)
         from . import vector_index  # (numpy: loaded by a write, not by opening the catalog)
 
         vecs = [v for _, v in pairs if v is not None]
@@ -210,6 +211,7 @@ class LexicalIndex:
         if gone:
             db.execute("UPDATE lexical_tables SET rows = rows - ? WHERE collection=?",
                        (gone, self.collection))
+            word_stats.settle(db, int(table[4:]), self.collection)
             from .vector_index import touch
 
             touch(db, self.collection)  # readers check their cached rows again

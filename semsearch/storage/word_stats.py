@@ -101,7 +101,8 @@ def average_length(db: Any, table: str) -> float:
 
 def state(db: Any, collection: str) -> dict[str, float] | None:
     """The statistics' state: ``avgdl`` (the length the bounds were measured at), and the
-    index's ``rows`` and ``words`` as the kept counts know them; None: not kept."""
+    index's ``rows``, ``words`` and ``last`` row id as the kept counts know them; None:
+    not kept."""
     row = db.execute("SELECT word_stats FROM lexical_tables WHERE collection=?",
                      (collection,)).fetchone()
     return json.loads(row[0]) if row and row[0] else None
@@ -119,7 +120,7 @@ def lookup(db: Any, n: int, collection: str, terms: Sequence[str]
     or words they do not count (a writer that does not keep them: FTS5's counts then)."""
     kept = state(db, collection)
     rows, words = totals(db, f"lex_{n}")
-    if kept is None or (rows, words) != (kept["rows"], kept["words"]):
+    if kept is None or _moved(db, n, kept, rows, words):
         return None
     unique = sorted(set(terms))
     found = {str(t): (int(df), float(g)) for t, df, g in db.execute(
@@ -158,6 +159,26 @@ def note(db: Any, n: int, collection: str, texts: Sequence[str], sign: int = 1) 
                        [(d, n, t) for t, (d, _) in best.items()])
     _save(db, collection, {**kept, "rows": kept["rows"] + sign * len(texts),
                            "words": kept["words"] + sign * words})
+
+
+def last_row(db: Any, n: int) -> int:
+    """The index's highest row id (ids are never reused: every write of a row moves it)."""
+    return int(db.execute(f"SELECT coalesce(max(id), 0) FROM lex_{n}_content").fetchone()[0])
+
+
+def settle(db: Any, n: int, collection: str) -> None:
+    """After a write's rows are in (inside its transaction): the highest row id the kept
+    counts know."""
+    kept = state(db, collection)
+    if kept is not None:
+        _save(db, collection, {**kept, "last": last_row(db, n)})
+
+
+def _moved(db: Any, n: int, kept: dict[str, float], rows: int, words: int) -> bool:
+    """Whether the index holds what the kept counts do not: other totals, or rows written
+    after them (by a process that does not keep them: a replacement can leave the totals
+    as they were, never the highest row id)."""
+    return (rows, words, last_row(db, n)) != (kept["rows"], kept["words"], kept.get("last"))
 
 
 def forget(db: Any, n: int) -> None:
@@ -242,7 +263,8 @@ def measure(db: Any, n: int, collection: str) -> None:
     if pending:
         _measure_range(db, table, n, pending, after, None, (ids, lengths, words / rows))
     db.execute(f"DROP TABLE IF EXISTS temp.{table}_instances")
-    _save(db, collection, {"avgdl": words / rows, "rows": rows, "words": words})
+    _save(db, collection, {"avgdl": words / rows, "rows": rows, "words": words,
+                           "last": last_row(db, n)})
 
 
 def _text(raw: Any) -> str | None:
@@ -306,5 +328,5 @@ def ensure(db: Any, n: int, collection: str, size: int,
 def _stale(db: Any, n: int, collection: str) -> bool:
     kept = state(db, collection)
     rows, words = totals(db, f"lex_{n}")
-    return kept is None or (rows, words) != (kept["rows"], kept["words"]) or (
+    return kept is None or _moved(db, n, kept, rows, words) or (
         bool(rows and words) and kept["avgdl"] / (words / rows) < REMEASURE_BELOW)

@@ -73,9 +73,10 @@ def stems(words: Sequence[str]) -> list[str]:
                     "SELECT doc, CAST(term AS BLOB) FROM w_i ORDER BY doc, offset"):
                 made.setdefault(int(doc), bytes(term).decode(errors="replace"))
             got.update((w, made.get(i, w)) for i, w in enumerate(new, 1))
-            if len(_STEMS) + len(new) > _STEMS_MAX:
-                _STEMS.clear()
-            _STEMS.update((w, got[w]) for w in new)
+            if len(new) <= _STEMS_MAX:  # (the cache stays within its size)
+                if len(_STEMS) + len(new) > _STEMS_MAX:
+                    _STEMS.clear()
+                _STEMS.update((w, got[w]) for w in new)
         return [got[w] for w in words]
 
 

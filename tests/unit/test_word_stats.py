@@ -178,6 +178,14 @@ def test_a_writer_that_does_not_count_words_is_noticed() -> None:
     measure(lex)
     kept = word_stats.lookup(lex.db, n, "c", ["quoka"])
     assert kept is not None and kept["quoka"][0] == fts5(lex, "quoka")[0]
+    # a replacement that leaves the totals as they were: "garden" becomes "quoka"
+    row, body = lex.db.execute("SELECT rowid, body FROM lex_1 WHERE lex_1 MATCH 'garden' "
+                               "LIMIT 1").fetchone()
+    lex.db.execute("DELETE FROM lex_1 WHERE rowid=?", (row,))
+    lex.db.execute("INSERT INTO lex_1(rowid, body) VALUES (?,?)",
+                   (20_000, " ".join("quoka" if w == "garden" else w for w in body.split())))
+    assert word_stats.totals(lex.db, "lex_1")[0] == word_stats.state(lex.db, "c")["rows"]
+    assert word_stats.lookup(lex.db, n, "c", ["quoka"]) is None
 
 
 def test_a_word_too_long_for_fts5_breaks_nothing() -> None:
