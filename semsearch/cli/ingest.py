@@ -97,7 +97,12 @@ def ingest(
         help="A folder or manifest source that is gone: remove its items (without this they "
              "stay, and the run ends with an error).")] = False,
 ) -> None:
-    """Add files and folders to a collection, or bring it in step with a manifest."""
+    """Add files and folders to a collection, or bring it in step with a manifest.
+
+    Unchanged files cost a stat. A collection of 20,000 text chunks or more has its words
+    measured once, at the end of the ingest that takes it there (about 25 s per million
+    short chunks), for faster lexical and hybrid search; later ingests keep them.
+    """
     with errors():
         prune: list[str] = []
         inc, exc = list(include or []), list(exclude or [])

@@ -62,8 +62,9 @@ CREATE TABLE IF NOT EXISTS lexical_words(
 _FAILED: set[tuple[str, str]] = set()
 
 
-def saturation(tf: float, dl: float, avgdl: float) -> float:
-    """g: a word's share of a BM25 score, per unit of idf * (k1 + 1)."""
+def saturation(tf: Any, dl: Any, avgdl: float) -> Any:
+    """g: a word's share of a BM25 score, per unit of idf * (k1 + 1) (numbers, or numpy
+    arrays element by element)."""
     return tf / (tf + K1 * (1 - B + B * dl / avgdl))
 
 
@@ -126,7 +127,7 @@ def lookup(db: Any, n: int, collection: str, terms: Sequence[str]
     found = {str(t): (int(df), float(g)) for t, df, g in db.execute(
         f"SELECT term, df, g FROM lexical_words WHERE n=? AND term IN "
         f"({','.join('?' * len(unique))})", (n, *unique))} if unique else {}
-    r = kept["avgdl"] / (words / rows) if rows and words else 1.0
+    r = _drift(kept, rows, words)
     out = {}
     for t in unique:
         df, g = found.get(t, (0, 1.0))
@@ -174,6 +175,11 @@ def settle(db: Any, n: int, collection: str) -> None:
         _save(db, collection, {**kept, "last": last_row(db, n)})
 
 
+def _drift(kept: dict[str, float], rows: int, words: int) -> float:
+    """r: the average length the bounds were measured at over today's (1: empty)."""
+    return kept["avgdl"] / (words / rows) if rows and words else 1.0
+
+
 def _moved(db: Any, n: int, kept: dict[str, float], rows: int, words: int) -> bool:
     """Whether the index holds what the kept counts do not: other totals, or rows written
     after them (by a process that does not keep them: a replacement can leave the totals
@@ -217,7 +223,7 @@ class _Runs:
         import numpy as np
 
         dl = self.lengths[np.searchsorted(self.ids, docs)]
-        np.maximum.at(self.best, words, tf / (tf + K1 * (1 - B + B * dl / self.at)))
+        np.maximum.at(self.best, words, saturation(tf, dl, self.at))
 
     def done(self) -> np.ndarray:
         import numpy as np
@@ -242,6 +248,7 @@ def measure(db: Any, n: int, collection: str) -> None:
     _save(db, collection, None)
     if not rows or not words:
         return
+    at = words / rows
     keys, sizes = [], []
     for key, size in db.execute(f"SELECT id, sz FROM {table}_docsize ORDER BY id"):
         keys.append(int(key))
@@ -258,12 +265,12 @@ def measure(db: Any, n: int, collection: str) -> None:
         pending.append((term, int(df), int(cnt)))
         held += int(cnt)
         if held >= CHUNK and term is not None:  # (a range ends at a word SQL can name)
-            _measure_range(db, table, n, pending, after, term, (ids, lengths, words / rows))
+            _measure_range(db, table, n, pending, after, term, (ids, lengths, at))
             pending, after, held = [], term, 0
     if pending:
-        _measure_range(db, table, n, pending, after, None, (ids, lengths, words / rows))
+        _measure_range(db, table, n, pending, after, None, (ids, lengths, at))
     db.execute(f"DROP TABLE IF EXISTS temp.{table}_instances")
-    _save(db, collection, {"avgdl": words / rows, "rows": rows, "words": words,
+    _save(db, collection, {"avgdl": at, "rows": rows, "words": words,
                            "last": last_row(db, n)})
 
 
@@ -329,4 +336,4 @@ def _stale(db: Any, n: int, collection: str) -> bool:
     kept = state(db, collection)
     rows, words = totals(db, f"lex_{n}")
     return kept is None or _moved(db, n, kept, rows, words) or (
-        bool(rows and words) and kept["avgdl"] / (words / rows) < REMEASURE_BELOW)
+        _drift(kept, rows, words) < REMEASURE_BELOW)
