@@ -27,18 +27,23 @@ import bench_scale as scale  # noqa: E402
 MODES = ("lexical", "hybrid", "filtered lexical", "filtered hybrid")
 
 
-def switch(on: bool) -> None:
-    """Use the word statistics, or read what FTS5 reads without them."""
+def switch(on: bool, what: str = "stats") -> None:
+    """``stats``: use the word statistics and lists, or read what FTS5 reads without
+    them. ``lists``: score from the words' lists, or by MaxScore over FTS5 (both with the
+    word statistics)."""
     from semsearch.storage import maxscore, word_stats
 
     if not hasattr(switch, "real"):
-        switch.real = (word_stats.lookup, maxscore.SPLIT_COST)  # type: ignore[attr-defined]
-    lookup, cost = switch.real  # type: ignore[attr-defined]
-    word_stats.lookup = lookup if on else (lambda *a, **k: None)
-    maxscore.SPLIT_COST = cost if on else float("inf")
+        switch.real = (word_stats.lookup, maxscore.SPLIT_COST,  # type: ignore[attr-defined]
+                       maxscore.from_lists)
+    lookup, cost, from_lists = switch.real  # type: ignore[attr-defined]
+    stats = on or what == "lists"
+    word_stats.lookup = lookup if stats else (lambda *a, **k: None)
+    maxscore.SPLIT_COST = cost if stats else float("inf")
+    maxscore.from_lists = from_lists if on else (lambda *a, **k: None)
 
 
-def measure(home: Path, qs: list[str]) -> dict[str, Any]:
+def measure(home: Path, qs: list[str], what: str = "stats") -> dict[str, Any]:
     import semsearch
 
     lib = semsearch.open(home)
@@ -54,14 +59,14 @@ def measure(home: Path, qs: list[str]) -> dict[str, Any]:
 
     try:
         for on in (True, False):  # both warmed (and the filter's value index made) first
-            switch(on)
+            switch(on, what)
             for q in qs[:5]:
                 for m in MODES:
                     search(q, m)
         for i, q in enumerate(qs):
             got = {}
             for on in ((True, False) if i % 2 else (False, True)):
-                switch(on)
+                switch(on, what)
                 for m in MODES:
                     t = time.perf_counter()
                     got[on, m] = search(q, m)
@@ -83,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--root", type=Path, required=True, help="bench_scale.py's --root")
     p.add_argument("--sizes", default="100000,1000000")
     p.add_argument("--queries", type=int, default=30)
+    p.add_argument("--compare", choices=["stats", "lists"], default="stats",
+                   help="stats: with against without the word statistics and lists; lists: "
+                   "scored from the words' lists against MaxScore over FTS5")
     args = p.parse_args(argv)
     scale.register("bench-hash", scale.HashEmbedder)
     print(scale.NOTICE)
@@ -94,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (home / "built").exists():
             print(f"{home}: not built (run bench_scale.py --root {args.root} first)")
             return 1
-        result = measure(home, qs)
+        result = measure(home, qs, args.compare)
         print(f"{n:,} items:", json.dumps(result))
     return 0
 

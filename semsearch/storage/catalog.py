@@ -28,7 +28,7 @@ from .lexical import LexicalIndex
 from .vector_schema import SCHEMA as VECTOR_SCHEMA
 
 #: ``PRAGMA user_version`` of a current catalog; older ones are migrated when opened
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections(
@@ -69,9 +69,9 @@ MIGRATIONS: dict[int, list[str]] = {
     # before are filled in from the store on first use (DataDir.fresh_lexical)
     4: ["ALTER TABLE lexical_tables ADD COLUMN filters INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE lexical_ids ADD COLUMN meta TEXT"],
-    # version 5: the vector index (text vectors beside the lexical index, memory-mapped),
-    5: [],  # built from the store at a collection's next ingest (DataDir.fresh_vectors)
+    5: [],  # version 5: the vector index (vector_index.py), built at a collection's next ingest
     6: ["ALTER TABLE lexical_tables ADD COLUMN word_stats TEXT"],  # word_stats.py
+    7: [],  # version 7: the words' lists (postings.py), made at a large collection's next ingest
 }
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import maxscore, word_stats
 from .where_sql import meta_json
-from .words import any_of, query_terms, stems
+from .words import any_of, counts, query_terms, stems
 
 if TYPE_CHECKING:
     import numpy as np
@@ -176,7 +176,9 @@ class LexicalIndex:
             keys.append(int(cur.lastrowid or 0))
         db.execute("UPDATE lexical_tables SET rows = rows + ? WHERE collection=?",
                    (len(keys), self.collection))
-        word_stats.note(db, int(str(table)[4:]), self.collection, [r[1] for r, _ in pairs])
+        if word_stats.state(db, self.collection) is not None:  # (counted once, for both)
+            word_stats.note(db, int(str(table)[4:]), self.collection, keys,
+                            counts([r[1] for r, _ in pairs]))
         word_stats.settle(db, int(str(table)[4:]), self.collection)
         from . import vector_index  # (numpy: loaded by a write, not by opening the catalog)
 
@@ -201,10 +203,11 @@ class LexicalIndex:
             if not ids:
                 continue
             marks = ",".join("?" * len(ids))
-            if counted:  # their words leave the collection's counts
-                texts = [str(b) for (b,) in db.execute(
-                    f"SELECT body FROM {table} WHERE rowid IN ({marks})", ids)]
-                word_stats.note(db, int(table[4:]), self.collection, texts, sign=-1)
+            if counted:  # their words leave the collection's counts and lists
+                held = db.execute(f"SELECT rowid, body FROM {table} WHERE rowid IN ({marks})",
+                                  ids).fetchall()
+                word_stats.note(db, int(table[4:]), self.collection, [r for r, _ in held],
+                                counts([str(b) for _, b in held]), sign=-1)
             db.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", ids)
             db.execute(f"DELETE FROM lexical_ids WHERE id IN ({marks})", ids)
             gone += len(ids)
@@ -325,7 +328,9 @@ class LexicalIndex:
         if table is None or not terms or n <= 0:
             return []
         if where is None:
-            pruned = maxscore.ranked(self, table, terms, n)
+            pruned = maxscore.from_lists(self, table, terms, n)
+            if pruned is None:
+                pruned = maxscore.ranked(self, table, terms, n)
             if pruned is not None:
                 return self._named(pruned)
             # ranked by rowid alone, named after: a join would look up every matching row
@@ -354,6 +359,14 @@ class LexicalIndex:
             return None
         if not count:
             return []
+        if word_stats.listed(self.db, int(table[4:]), self.collection):
+            import numpy as np
+
+            passing = np.array([r for (r,) in self.db.execute(f"{sub} ORDER BY i.id", args)],
+                               dtype=np.int64)
+            listed = maxscore.from_lists(self, table, terms, n, passing)
+            if listed is not None:
+                return self._named(listed)
         within = (f"rowid BETWEEN ? AND ? AND +rowid IN ({sub})", [lo, hi, *args])
         pruned = maxscore.ranked(self, table, terms, n, within)
         if pruned is not None:

@@ -23,13 +23,16 @@ A query of common words only, or one no set of rare words settles, is ranked exh
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import postings, word_stats
 from .word_stats import K1, B, totals
 from .words import any_of, counts, stems
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .lexical import LexicalIndex
 
 #: rows at most whose common words are found by splitting their texts (about 30 µs a row)
@@ -37,6 +40,9 @@ SPLIT_UP_TO = 2048
 #: posting-list entries FTS5 reads (counting a common word's documents, joining its list)
 #: in the time one row's text is split: split when that is cheaper
 SPLIT_COST = 400
+#: the same from the words' lists (:func:`from_lists`: a list entry is read and scored in
+#: about 20 ns, a short row's text fetched and split in about 30 µs)
+SPLIT_LISTS = 1500
 
 
 def ranked(index: LexicalIndex, table: str, terms: list[str], n: int,
@@ -105,3 +111,120 @@ def _with_common(index: LexicalIndex, table: str, rows: Sequence[int], own: dict
         out[key] = score
     return out
 
+
+
+def from_lists(index: LexicalIndex, table: str, terms: list[str], n: int,
+               passing: np.ndarray | None = None) -> list[tuple[float, int]] | None:
+    """The best ``n`` (score, rowid), best first, of the rows in ``passing`` (ids,
+    ascending; None: every row), scored from the words' lists (:mod:`.postings`) as FTS5's
+    bm25 scores them; None when the collection keeps no lists, or they do not hold what
+    the index does, or a query word is more than one of the index's words (a phrase).
+
+    MaxScore as in :func:`ranked`: only the rare words' lists are read when they settle the
+    best ``n``, and the common words are added to the rows they could lift, from their
+    lists, or, for a few rows against long lists, from the rows' texts."""
+    import numpy as np
+
+    number = int(table[4:])
+    if not word_stats.listed(index.db, number, index.collection):
+        return None
+    if any(not w.isascii() for w in terms) and any(
+            length != 1 for length, _ in counts([w for w in terms if not w.isascii()])):
+        return None
+    stamp, stats = index.stats(table, terms)
+    docs, words = totals(index.db, table)
+    average = words / docs if docs else 1.0
+    stem = dict(zip(terms, stems(terms), strict=True))
+    read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def scored(some: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        lists = postings.read(index.db, number, [stem[w] for w in some if w not in read])
+        for word in (w for w in some if w not in read):
+            ids, tf, dl = lists[stem[word]]
+            if passing is not None and len(ids):
+                at = np.minimum(np.searchsorted(ids, passing), len(ids) - 1)
+                at = at[ids[at] == passing]
+                ids, tf, dl = ids[at], tf[at], dl[at]
+            df = min(max(stats[word][1], 0), docs)
+            idf = math.log((docs - df + 0.5) / (df + 0.5))
+            tf = tf.astype(np.float64)
+            read[word] = (ids.astype(np.int64), (idf if idf > 0 else 1e-6) * (tf * (K1 + 1)) /
+                          (tf + K1 * (1 - B + B * dl / average)))
+        return [read[w] for w in some]
+
+    best = _best(index, table, terms, n, stats, scored)
+    return None if index.stamp() != stamp else best  # (changed meanwhile: FTS5 ranks it)
+
+
+def _best(index: LexicalIndex, table: str, terms: list[str], n: int,
+          stats: dict[str, tuple[float, int, float]],
+          scored: Callable[[list[str]], list[tuple[np.ndarray, np.ndarray]]]
+          ) -> list[tuple[float, int]]:
+    """The best ``n`` rows by the sum of the words' shares, ``scored`` giving each word's
+    (ids, shares) lists."""
+    import numpy as np
+
+    by_bound = sorted(terms, key=lambda t: stats[t][2])
+    everything = sum(stats[t][1] for t in terms)
+    for cut in range(len(by_bound) - 1, 0, -1):
+        rare, common = by_bound[cut:], by_bound[:cut]
+        reach = sum(stats[t][1] for t in rare)
+        if reach < n:
+            continue
+        if 2 * reach >= everything:
+            break
+        most = sum(stats[t][2] for t in common) * (1 + 1e-9) + 1e-12
+        if sum(stats[t][2] for t in rare) <= most:
+            continue
+        ids, sums = _summed(scored(rare))
+        if len(ids) < n:
+            continue
+        floor = float(np.partition(sums, len(sums) - n)[len(sums) - n])
+        if floor <= most:
+            continue
+        lifted = np.flatnonzero(sums + most > floor)
+        if len(lifted) <= min(SPLIT_UP_TO, sum(stats[t][1] for t in common) / SPLIT_LISTS):
+            rows = ids[lifted].tolist()
+            full = _with_common(index, table, rows, dict(zip(rows, sums[lifted].tolist(),
+                                                             strict=True)),
+                                common, {t: stats[t][1] for t in common})
+            sums[lifted] = [full.get(r, s) for r, s in zip(rows, sums[lifted], strict=True)]
+        else:
+            rows = ids[lifted]
+            for held, shares in scored(common):
+                if len(held):
+                    at = np.minimum(np.searchsorted(held, rows), len(held) - 1)
+                    hit = held[at] == rows
+                    sums[lifted[hit]] += shares[at[hit]]
+        return _ranked(ids, sums, n)
+    return _ranked(*_summed(scored(terms)), n)
+
+
+def _summed(scored: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of any of the lists, and each one's summed shares."""
+    import numpy as np
+
+    scored = [p for p in scored if len(p[0])]
+    if len(scored) <= 1:
+        return (scored[0][0], scored[0][1].copy()) if scored else (
+            np.zeros(0, dtype=np.int64), np.zeros(0))
+    every = np.concatenate([i for i, _ in scored])
+    top = int(every.max()) + 1
+    if top <= 8 * len(every) + 1024:  # ids dense enough: add into one array by id
+        sums = np.zeros(top)
+        for ids, shares in scored:
+            sums[ids] += shares
+        ids = np.flatnonzero(sums)
+        return ids, sums[ids]
+    ids, where = np.unique(every, return_inverse=True)
+    return ids, np.bincount(where, weights=np.concatenate([s for _, s in scored]))
+
+
+def _ranked(ids: np.ndarray, sums: np.ndarray, n: int) -> list[tuple[float, int]]:
+    import numpy as np
+
+    if len(ids) > n:
+        keep = np.argpartition(-sums, n - 1)[:n]
+        ids, sums = ids[keep], sums[keep]
+    order = np.lexsort((ids, -sums))
+    return [(float(sums[i]), int(ids[i])) for i in order]

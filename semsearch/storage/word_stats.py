@@ -39,7 +39,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CatalogError
-from .words import counts
+from . import postings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,7 +57,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS lexical_words(
     n INTEGER NOT NULL, term TEXT NOT NULL, df INTEGER NOT NULL, g REAL NOT NULL,
     PRIMARY KEY(n, term)) WITHOUT ROWID;
-"""
+""" + postings.SCHEMA
 #: (catalog, collection) whose measuring failed in this process: not tried again
 _FAILED: set[tuple[str, str]] = set()
 
@@ -137,16 +137,18 @@ def lookup(db: Any, n: int, collection: str, terms: Sequence[str]
     return out
 
 
-def note(db: Any, n: int, collection: str, texts: Sequence[str], sign: int = 1) -> None:
+def note(db: Any, n: int, collection: str, ids: Sequence[int],
+         counted: Sequence[tuple[int, dict[str, int]]], sign: int = 1) -> None:
     """Count the words of rows just written (``sign`` -1: about to be removed) inside
-    their transaction: their document counts, the index's totals, and (written) the
-    words' bounds."""
+    their transaction, from their ids and each one's length and word counts
+    (:func:`.words.counts`): their document counts, the index's totals, (written) the
+    words' bounds, and the words' lists (:mod:`.postings`)."""
     kept = state(db, collection)
-    if kept is None or not texts:
+    if kept is None or not counted:
         return
     best: dict[str, tuple[int, float]] = {}
     words = 0
-    for length, tfs in counts(texts):
+    for length, tfs in counted:
         words += length
         for term, tf in tfs.items():
             docs, g = best.get(term, (0, 0.0))
@@ -158,8 +160,16 @@ def note(db: Any, n: int, collection: str, texts: Sequence[str], sign: int = 1) 
     else:
         db.executemany("UPDATE lexical_words SET df = df - ? WHERE n=? AND term=?",
                        [(d, n, t) for t, (d, _) in best.items()])
-    _save(db, collection, {**kept, "rows": kept["rows"] + sign * len(texts),
-                           "words": kept["words"] + sign * words})
+    listed = kept.pop("listed", None)
+    if listed is None:  # (the first of a write's batches)
+        listed = postings.valid(kept)
+    if listed and sign > 0:
+        listed = postings.add(db, n, ids, counted)
+    elif listed:
+        postings.remove(db, n, ids, counted)
+    _save(db, collection, {**{k: v for k, v in kept.items() if k != "posted"},
+                           "rows": kept["rows"] + sign * len(counted),
+                           "words": kept["words"] + sign * words, "listed": listed})
 
 
 def last_row(db: Any, n: int) -> int:
@@ -172,7 +182,10 @@ def settle(db: Any, n: int, collection: str) -> None:
     counts know."""
     kept = state(db, collection)
     if kept is not None:
-        _save(db, collection, {**kept, "last": last_row(db, n)})
+        listed = kept.pop("listed", postings.valid(kept))
+        kept["last"] = last_row(db, n)
+        _save(db, collection, postings.posted(kept) if listed else
+              {k: v for k, v in kept.items() if k != "posted"})
 
 
 def _drift(kept: dict[str, float], rows: int, words: int) -> float:
@@ -187,8 +200,19 @@ def _moved(db: Any, n: int, kept: dict[str, float], rows: int, words: int) -> bo
     return (rows, words, last_row(db, n)) != (kept["rows"], kept["words"], kept.get("last"))
 
 
+def listed(db: Any, n: int, collection: str) -> bool:
+    """Whether the collection's words' lists (:mod:`.postings`) hold what its index does."""
+    kept = state(db, collection)
+    if not postings.valid(kept):
+        return False
+    assert kept is not None
+    rows, words = totals(db, f"lex_{n}")
+    return not _moved(db, n, kept, rows, words)
+
+
 def forget(db: Any, n: int) -> None:
     db.execute("DELETE FROM lexical_words WHERE n=?", (n,))
+    postings.forget(db, n)
 
 
 class _Runs:
@@ -201,6 +225,7 @@ class _Runs:
         self.best = np.zeros(words)
         self.ids, self.lengths, self.at = ids, lengths, at
         self.carry: tuple[int, int, float] | None = None  # a run the next slice may go on
+        self.runs: list[tuple[np.ndarray, ...]] = []  # (word, document, count, length)
 
     def add(self, word: np.ndarray, docs: np.ndarray) -> None:
         import numpy as np
@@ -224,6 +249,7 @@ class _Runs:
 
         dl = self.lengths[np.searchsorted(self.ids, docs)]
         np.maximum.at(self.best, words, saturation(tf, dl, self.at))
+        self.runs.append((words, docs, tf, dl))
 
     def done(self) -> np.ndarray:
         import numpy as np
@@ -255,6 +281,8 @@ def measure(db: Any, n: int, collection: str) -> None:
         sizes.append(_varints(bytes(size))[0] if size else 0)
     ids, lengths = np.array(keys, dtype=np.int64), np.array(sizes, dtype=np.float64)
     del keys, sizes
+    if len(ids) and (ids[-1] >= postings.LIMIT or lengths.max() >= postings.LIMIT):
+        raise CatalogError(f"the lexical index {table}'s row ids are too large to list")
     db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_instances USING "
                f"fts5vocab(main, {table}, 'instance')")
     pending: list[tuple[str | None, int, int]] = []
@@ -270,8 +298,8 @@ def measure(db: Any, n: int, collection: str) -> None:
     if pending:
         _measure_range(db, table, n, pending, after, None, (ids, lengths, at))
     db.execute(f"DROP TABLE IF EXISTS temp.{table}_instances")
-    _save(db, collection, {"avgdl": at, "rows": rows, "words": words,
-                           "last": last_row(db, n)})
+    _save(db, collection, postings.posted({"avgdl": at, "rows": rows, "words": words,
+                                           "last": last_row(db, n)}))
 
 
 def _text(raw: Any) -> str | None:
@@ -307,9 +335,16 @@ def _measure_range(db: Any, table: str, n: int, pending: list[tuple[str | None, 
         read += len(held)
     if read != ends[-1]:
         raise CatalogError(f"the lexical index {table} changed while its words were measured")
+    best = runs.done().tolist()
     db.executemany("INSERT INTO lexical_words(n, term, df, g) VALUES (?,?,?,?)",
-                   [(n, term, df, g) for (term, df, _), g in zip(pending, runs.done().tolist(),
-                                                                  strict=True) if term])
+                   [(n, term, df, g) for (term, df, _), g in zip(pending, best, strict=True)
+                    if term])
+    word, *rows = (np.concatenate(part) for part in zip(*runs.runs, strict=True))
+    runs.runs.clear()
+    table_rows = np.stack(rows, axis=1).astype(np.uint32)
+    cuts = np.searchsorted(word, np.arange(len(pending) + 1)).tolist()
+    postings.write(db, [block for i, (term, _, _) in enumerate(pending) if term
+                        for block in postings.blocks(n, term, table_rows[cuts[i]: cuts[i + 1]])])
 
 
 def ensure(db: Any, n: int, collection: str, size: int,
@@ -335,5 +370,5 @@ def ensure(db: Any, n: int, collection: str, size: int,
 def _stale(db: Any, n: int, collection: str) -> bool:
     kept = state(db, collection)
     rows, words = totals(db, f"lex_{n}")
-    return kept is None or _moved(db, n, kept, rows, words) or (
+    return kept is None or _moved(db, n, kept, rows, words) or not postings.valid(kept) or (
         _drift(kept, rows, words) < REMEASURE_BELOW)

@@ -178,7 +178,7 @@ def test_a_schema_3_catalog_gets_its_metadata_from_the_store_once(home: Path, tm
     _downgrade(home / "catalog.sqlite")
     said: list[str] = []
     lib = Library(home, on_wait=said.append)
-    assert Catalog(home / "catalog.sqlite").schema_version() == SCHEMA_VERSION == 6
+    assert Catalog(home / "catalog.sqlite").schema_version() == SCHEMA_VERSION == 7
     index = lib.data.lexical("old")
     assert not index.filterable()
     col = lib.collection("old")
