@@ -100,7 +100,7 @@ def ingest(
     """Add files and folders to a collection, or bring it in step with a manifest.
 
     Unchanged files cost a stat. A collection of 20,000 text chunks or more has its words
-    measured once, at the end of the ingest that takes it there (about 25 s per million
+    measured once, at the end of the ingest that takes it there (about 35 s per million
     short chunks), for faster lexical and hybrid search; later ingests keep them.
     """
     with errors():

@@ -176,3 +176,26 @@ def test_a_query_word_of_one_term_is_ranked_from_the_lists(word: str) -> None:
     measure(lex)
     assert maxscore.from_lists(lex, "lex_1", [word], 5) is not None
     same(lex.top(word, 5), exhaustive(lex, word, 5))
+
+
+def test_a_filter_over_few_rows_seeks_them_and_a_broad_one_cuts_the_lists(
+        monkeypatch) -> None:
+    """A value index's passing rows: spread over the ids (a third of them), the words'
+    lists are read and cut to them; one record, FTS5 seeks its matches in its range."""
+    rng = random.Random(11)
+    lex = index([])
+    lex.put(lex.db, [(f"d{i}", text(rng), {"group": i % 3, "record": i}) for i in range(600)])
+    measure(lex)
+    calls: list[int] = []
+    real = postings.read
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+    monkeypatch.setattr(postings, "read", counted)
+    for field, value, lists in (("group", 1, True), ("record", 7, False)):
+        calls.clear()
+        sql = f"json_extract(i.meta, '$.{field}') = ?"
+        got = lex.top("garden tomato", 20, (sql, [value]), Narrow(sql, [value], True))
+        same(got, exhaustive(lex, "garden tomato", 20, sql.replace("?", str(value))))
+        assert got and bool(calls) == lists, field
