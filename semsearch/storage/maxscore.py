@@ -23,7 +23,7 @@ A query of common words only, or one no set of rare words settles, is ranked exh
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import postings, word_stats
@@ -123,8 +123,6 @@ def from_lists(index: LexicalIndex, table: str, terms: list[str], n: int,
     MaxScore as in :func:`ranked`: only the rare words' lists are read when they settle the
     best ``n``, and the common words are added to the rows they could lift, from their
     lists, or, for a few rows against long lists, from the rows' texts."""
-    import numpy as np
-
     number = int(table[4:])
     if not word_stats.listed(index.db, number, index.collection):
         return None
@@ -132,36 +130,77 @@ def from_lists(index: LexicalIndex, table: str, terms: list[str], n: int,
             length != 1 for length, _ in counts([w for w in terms if not w.isascii()])):
         return None
     stamp, stats = index.stats(table, terms)
-    docs, words = totals(index.db, table)
-    average = words / docs if docs else 1.0
-    stem = dict(zip(terms, stems(terms), strict=True))
-    read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-
-    def scored(some: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-        lists = postings.read(index.db, number, [stem[w] for w in some if w not in read])
-        for word in (w for w in some if w not in read):
-            ids, tf, dl = lists[stem[word]]
-            if passing is not None and len(ids):
-                at = np.minimum(np.searchsorted(ids, passing), len(ids) - 1)
-                at = at[ids[at] == passing]
-                ids, tf, dl = ids[at], tf[at], dl[at]
-            df = min(max(stats[word][1], 0), docs)
-            idf = math.log((docs - df + 0.5) / (df + 0.5))
-            tf = tf.astype(np.float64)
-            read[word] = (ids.astype(np.int64), (idf if idf > 0 else 1e-6) * (tf * (K1 + 1)) /
-                          (tf + K1 * (1 - B + B * dl / average)))
-        return [read[w] for w in some]
-
-    best = _best(index, table, terms, n, stats, scored)
+    docs, held = totals(index.db, table)
+    lists = _Lists(index, number, stats, dict(zip(terms, stems(terms), strict=True)),
+                   (docs, held / docs if docs else 1.0), passing)
+    best = _best(index, table, terms, n, stats, lists)
     return None if index.stamp() != stamp else best  # (changed meanwhile: FTS5 ranks it)
 
 
+class _Lists:
+    """A query's words' lists (:mod:`.postings`), each read once when first needed and cut
+    to the passing rows, scored as FTS5's bm25 scores them: whole lists for the words
+    whose rows are ranked, only the lifted rows' entries for the words added to them."""
+
+    def __init__(self, index: LexicalIndex, number: int,
+                 stats: dict[str, tuple[float, int, float]], stem: dict[str, str],
+                 totals: tuple[int, float], passing: np.ndarray | None) -> None:
+        self.index, self.number, self.stats, self.stem = index, number, stats, stem
+        self.docs, self.average = totals
+        self.passing = passing
+        self.held: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
+
+    def _load(self, some: list[str]) -> None:
+        import numpy as np
+
+        missing = [w for w in some if w not in self.held]
+        lists = postings.read(self.index.db, self.number, [self.stem[w] for w in missing])
+        for word in missing:
+            ids, tf, dl = lists[self.stem[word]]
+            if self.passing is not None and len(ids):
+                want = self.passing.astype(ids.dtype)
+                at = np.minimum(np.searchsorted(ids, want), len(ids) - 1)
+                at = at[ids[at] == want]
+                ids, tf, dl = ids[at], tf[at], dl[at]
+            df = min(max(self.stats[word][1], 0), self.docs)
+            idf = math.log((self.docs - df + 0.5) / (df + 0.5))
+            self.held[word] = (ids, tf, dl, idf if idf > 0 else 1e-6)
+
+    def _shares(self, word: str, at: np.ndarray | None = None) -> np.ndarray:
+        import numpy as np
+
+        _, tf, dl, idf = self.held[word]
+        if at is not None:
+            tf, dl = tf[at], dl[at]
+        tf = tf.astype(np.float64)
+        return idf * (tf * (K1 + 1)) / (tf + K1 * (1 - B + B * dl / self.average))
+
+    def scored(self, some: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each word's (row ids, shares of their scores)."""
+        import numpy as np
+
+        self._load(some)
+        return [(self.held[w][0].astype(np.int64), self._shares(w)) for w in some]
+
+    def add(self, some: list[str], rows: np.ndarray, sums: np.ndarray) -> None:
+        """Add the words' shares to ``sums``, the scores of ``rows`` (ascending ids)."""
+        import numpy as np
+
+        self._load(some)
+        for word in some:
+            ids = self.held[word][0]
+            if not len(ids) or not len(rows):
+                continue
+            want = rows.astype(ids.dtype)
+            at = np.minimum(np.searchsorted(ids, want), len(ids) - 1)
+            hit = ids[at] == want
+            sums[hit] += self._shares(word, at[hit])
+
+
 def _best(index: LexicalIndex, table: str, terms: list[str], n: int,
-          stats: dict[str, tuple[float, int, float]],
-          scored: Callable[[list[str]], list[tuple[np.ndarray, np.ndarray]]]
+          stats: dict[str, tuple[float, int, float]], words: _Lists
           ) -> list[tuple[float, int]]:
-    """The best ``n`` rows by the sum of the words' shares, ``scored`` giving each word's
-    (ids, shares) lists."""
+    """The best ``n`` rows by the sum of the words' shares (MaxScore, as :func:`ranked`)."""
     import numpy as np
 
     by_bound = sorted(terms, key=lambda t: stats[t][2])
@@ -176,7 +215,7 @@ def _best(index: LexicalIndex, table: str, terms: list[str], n: int,
         most = sum(stats[t][2] for t in common) * (1 + 1e-9) + 1e-12
         if sum(stats[t][2] for t in rare) <= most:
             continue
-        ids, sums = _summed(scored(rare))
+        ids, sums = _summed(words.scored(rare))
         if len(ids) < n:
             continue
         floor = float(np.partition(sums, len(sums) - n)[len(sums) - n])
@@ -190,14 +229,11 @@ def _best(index: LexicalIndex, table: str, terms: list[str], n: int,
                                 common, {t: stats[t][1] for t in common})
             sums[lifted] = [full.get(r, s) for r, s in zip(rows, sums[lifted], strict=True)]
         else:
-            rows = ids[lifted]
-            for held, shares in scored(common):
-                if len(held):
-                    at = np.minimum(np.searchsorted(held, rows), len(held) - 1)
-                    hit = held[at] == rows
-                    sums[lifted[hit]] += shares[at[hit]]
+            part = sums[lifted]
+            words.add(common, ids[lifted], part)
+            sums[lifted] = part
         return _ranked(ids, sums, n)
-    return _ranked(*_summed(scored(terms)), n)
+    return _ranked(*_summed(words.scored(terms)), n)
 
 
 def _summed(scored: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:

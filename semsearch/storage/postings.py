@@ -84,19 +84,22 @@ def read(db: Any, n: int, terms: Sequence[str]) -> Lists:
     unique = sorted(blocks)
     marks = ",".join("?" * len(unique))
     if unique:
-        for term, blob in db.execute(f"SELECT term, rows FROM lexical_postings WHERE n=? AND "
-                                     f"term IN ({marks}) ORDER BY term, first", (n, *unique)):
-            blocks[str(term)].append(bytes(blob))
+        for term in unique:  # (one word at a time: in the key's order, no sorting of blobs)
+            blocks[term] = [b for (b,) in db.execute(
+                "SELECT rows FROM lexical_postings WHERE n=? AND term=? ORDER BY first",
+                (n, term))]
         for term, *entry in db.execute(f"SELECT term, id, tf, dl FROM lexical_recent WHERE "
                                        f"n=? AND term IN ({marks}) ORDER BY term, id",
                                        (n, *unique)):
             recent[str(term)] += entry
     out: Lists = {}
     for term, parts in blocks.items():
-        rows = _unpack(b"".join(parts) + array("I", recent[term]).tobytes())
-        if len(rows) > 1 and not (rows[1:, 0] > rows[:-1, 0]).all():  # (ids reused)
+        held = len(parts)
+        parts.append(array("I", recent[term]).tobytes())
+        rows = _unpack(b"".join(parts))
+        if held and recent[term] and rows[:, 0].max() != rows[-1, 0]:  # (ids reused)
             rows = rows[np.argsort(rows[:, 0], kind="stable")]
-        out[term] = (rows[:, 0], rows[:, 1], rows[:, 2])
+        out[term] = (np.ascontiguousarray(rows[:, 0]), rows[:, 1], rows[:, 2])
     return out
 
 
