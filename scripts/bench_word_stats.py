@@ -3,7 +3,9 @@
 added to the few rows they could lift) against without them (FTS5 counts each word's
 documents, the textbook bound ``idf * (k1 + 1)``, FTS5 joins the common words' lists), on
 the same collections, alternating query by query so that both meet the same machine.
-Prints each p50 and the ratio, and checks that both give the same hits.
+``--compare lists``: ranked from the words' lists (``semsearch/storage/postings.py``)
+against MaxScore over FTS5, both with the statistics. Prints each p50 and the ratio, and
+checks that both give the same hits.
 
 Uses the collections ``scripts/bench_scale.py --root DIR`` built (``DIR/home-N``), with its
 hashed test embedder: the figures are the store's, not a model's.

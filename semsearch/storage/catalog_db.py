@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ def catalog_trouble(e: sqlite3.Error, path: Path) -> CatalogError:
 
 #: bytes of the catalog read through a memory map (SQLite's own limit, 2 GB, by default)
 MMAP_SIZE = 2**31 - 2**16
+MMAP_OFF = "SEMSEARCH_CATALOG_MMAP"
 
 
 class Guarded:
@@ -36,8 +38,8 @@ class Guarded:
         self.path = path
         # reads from memory-mapped pages, not a system call per page: a common word's list
         # (postings.py, 8 MB over 2,000 overflow pages at 1M chunks) in 3.8 ms, not 6.2
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute(f"PRAGMA mmap_size={MMAP_SIZE}")
+        with contextlib.suppress(sqlite3.Error):  # (SEMSEARCH_CATALOG_MMAP=0: read() calls)
+            conn.execute(f"PRAGMA mmap_size={MMAP_SIZE * (os.environ.get(MMAP_OFF) != '0')}")
 
     def _run(self, method: Any, sql: str, args: Any) -> sqlite3.Cursor:
         try:

@@ -171,6 +171,7 @@ class LexicalIndex:
         if not pairs:
             return
         table = self._table(create=True)
+        word_stats.begin(db, int(str(table)[4:]), self.collection)
         self.remove(db, [r[0] for r, _ in pairs])
         keys: list[int] = []
         for cid, text, meta in (r for r, _ in pairs):
@@ -199,6 +200,8 @@ class LexicalIndex:
         cids = list(cids)
         gone = 0
         counted = word_stats.state(db, self.collection) is not None
+        if counted:
+            word_stats.begin(db, int(table[4:]), self.collection)
         for i in range(0, len(cids), 500):
             part = cids[i: i + 500]
             ids = [r[0] for r in db.execute(

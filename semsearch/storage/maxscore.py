@@ -43,6 +43,11 @@ SPLIT_COST = 400
 #: the same from the words' lists (:func:`from_lists`: a list entry is read and scored in
 #: about 20 ns, a short row's text fetched and split in about 30 µs)
 SPLIT_LISTS = 1500
+#: a query's words' rows at most, summed, for :func:`from_lists` (about 40 bytes an entry
+#: while it is ranked); more are ranked by FTS5, a row at a time
+LISTS_UP_TO = 10_000_000
+#: FTS5 cuts a token at this many bytes
+CUT = 32_768
 
 
 def ranked(index: LexicalIndex, table: str, terms: list[str], n: int,
@@ -124,14 +129,18 @@ def from_lists(index: LexicalIndex, table: str, terms: list[str], n: int,
     best ``n``, and the common words are added to the rows they could lift, from their
     lists, or, for a few rows against long lists, from the rows' texts."""
     number = int(table[4:])
+    stamp, stats = index.stats(table, terms)  # (first: a write after it moves the stamp)
     if not word_stats.listed(index.db, number, index.collection):
         return None
+    stem = dict(zip(terms, stems(terms), strict=True))
     if any(not w.isascii() for w in terms) and any(
             length != 1 for length, _ in counts([w for w in terms if not w.isascii()])):
         return None
-    stamp, stats = index.stats(table, terms)
+    if any(len(s.encode()) >= CUT or "\ufffd" in s for s in stem.values()) or sum(
+            stats[t][1] for t in terms) > LISTS_UP_TO:
+        return None  # a word FTS5 cut inside a character; lists too long to hold at once
     docs, held = totals(index.db, table)
-    lists = _Lists(index, number, stats, dict(zip(terms, stems(terms), strict=True)),
+    lists = _Lists(index, number, stats, stem,
                    (docs, held / docs if docs else 1.0), passing)
     best = _best(index, table, terms, n, stats, lists)
     return None if index.stamp() != stamp else best  # (changed meanwhile: FTS5 ranks it)

@@ -21,6 +21,7 @@ until the next ingest measures again.
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -48,8 +49,9 @@ Lists = dict[str, tuple["np.ndarray", "np.ndarray", "np.ndarray"]]
 
 
 def valid(kept: dict[str, Any] | None) -> bool:
-    """Whether the lists hold what the statistics' state counts (this code wrote last)."""
-    return kept is not None and kept.get("posted") == [
+    """Whether the lists hold what the statistics' state counts (this code wrote last, and
+    saw no other writer's rows: ``foreign``, :func:`.word_stats.begin`)."""
+    return kept is not None and not kept.get("foreign") and kept.get("posted") == [
         kept.get("rows"), kept.get("words"), kept.get("last")]
 
 
@@ -58,15 +60,23 @@ def posted(kept: dict[str, Any]) -> dict[str, Any]:
     return {**kept, "posted": [kept.get("rows"), kept.get("words"), kept.get("last")]}
 
 
+def _bytes(values: list[int]) -> bytes:
+    """Unsigned 32-bit numbers, little-endian (a catalog reads the same on any machine)."""
+    packed = array("I", values)
+    if sys.byteorder == "big":  # pragma: no cover
+        packed.byteswap()
+    return packed.tobytes()
+
+
 def _unpack(blob: bytes) -> np.ndarray:
     import numpy as np
 
-    return np.frombuffer(blob, dtype=np.uint32).reshape(-1, 3)
+    return np.frombuffer(blob, dtype="<u4").reshape(-1, 3)
 
 
 def blocks(n: int, term: str, rows: np.ndarray) -> list[tuple[int, str, int, bytes]]:
     """A word's rows (an (k, 3) array by id) as new blocks' table rows."""
-    return [(n, term, int(rows[i, 0]), rows[i: i + BLOCK].astype("uint32").tobytes())
+    return [(n, term, int(rows[i, 0]), rows[i: i + BLOCK].astype("<u4").tobytes())
             for i in range(0, len(rows), BLOCK)]
 
 
@@ -95,7 +105,7 @@ def read(db: Any, n: int, terms: Sequence[str]) -> Lists:
     out: Lists = {}
     for term, parts in blocks.items():
         held = len(parts)
-        parts.append(array("I", recent[term]).tobytes())
+        parts.append(_bytes(recent[term]))
         rows = _unpack(b"".join(parts))
         if held and recent[term] and rows[:, 0].max() != rows[-1, 0]:  # (ids reused)
             rows = rows[np.argsort(rows[:, 0], kind="stable")]
@@ -145,10 +155,10 @@ def _fold(db: Any, n: int, term: str) -> None:
     last = db.execute("SELECT first, rows FROM lexical_postings WHERE n=? AND term=? "
                       "ORDER BY first DESC LIMIT 1", (n, term)).fetchone()
     first, blob = (int(last[0]), bytes(last[1])) if last else (0, b"")
-    if blob and array("I", blob[-12:-8])[0] >= entries[0][0]:  # (ids reused: not here)
+    if blob and int.from_bytes(blob[-12:-8], "little") >= entries[0][0]:  # (ids reused)
         _rewrite(db, n, term, entries)
         return
-    flat = array("I", [v for entry in entries for v in entry]).tobytes()
+    flat = _bytes([v for entry in entries for v in entry])
     room = max(0, BLOCK - len(blob) // 12) if blob else 0
     if room:
         db.execute("UPDATE lexical_postings SET rows=? WHERE n=? AND term=? AND first=?",

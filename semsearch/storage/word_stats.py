@@ -196,8 +196,20 @@ def _drift(kept: dict[str, float], rows: int, words: int) -> float:
 def _moved(db: Any, n: int, kept: dict[str, float], rows: int, words: int) -> bool:
     """Whether the index holds what the kept counts do not: other totals, or rows written
     after them (by a process that does not keep them: a replacement can leave the totals
-    as they were, never the highest row id)."""
-    return (rows, words, last_row(db, n)) != (kept["rows"], kept["words"], kept.get("last"))
+    as they were, never the highest row id), or a write saw such rows (:func:`begin`)."""
+    return bool(kept.get("foreign")) or (rows, words, last_row(db, n)) != (
+        kept["rows"], kept["words"], kept.get("last"))
+
+
+def begin(db: Any, n: int, collection: str) -> None:
+    """Before a write touches the index (in its transaction): when it holds rows the kept
+    counts do not (another writer's), mark the state ``foreign``, so that this write's
+    :func:`settle` cannot cover them up; counts and lists are then unused until the next
+    ingest measures again."""
+    kept = state(db, collection)
+    if kept is not None and not kept.get("foreign") and _moved(db, n, kept, *totals(
+            db, f"lex_{n}")):
+        _save(db, collection, {**kept, "foreign": True})
 
 
 def listed(db: Any, n: int, collection: str) -> bool:

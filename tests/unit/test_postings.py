@@ -152,24 +152,6 @@ def test_a_writer_that_does_not_keep_the_lists_leaves_them_unused() -> None:
     assert lex.top("quoka", 400)[0][0] in {c for c, _ in exhaustive(lex, "quoka", 400)}
 
 
-def test_a_write_between_the_reads_is_ranked_by_fts5(monkeypatch) -> None:
-    rng = random.Random(8)
-    lex = index([text(rng) for _ in range(300)])
-    measure(lex)
-    real = postings.read
-
-    def read_then_a_write(*args: Any) -> Any:
-        out = real(*args)
-        lex.put(lex.db, [("late", "quoka quoka quoka quoka", None)])
-        return out
-    monkeypatch.setattr(postings, "read", read_then_a_write)
-    assert maxscore.from_lists(lex, "lex_1", ["quoka"], 5) is None
-    monkeypatch.setattr(postings, "read", real)
-    got = lex.top("quoka", 5)
-    assert got[0][0] == "late"
-    same(got, exhaustive(lex, "quoka", 5))
-
-
 @pytest.mark.parametrize("word", ["naïve", "garden"])
 def test_a_query_word_of_one_term_is_ranked_from_the_lists(word: str) -> None:
     lex = index(["naïve garden", "garden naive", "tomato"] * 20)
@@ -199,3 +181,70 @@ def test_a_filter_over_few_rows_seeks_them_and_a_broad_one_cuts_the_lists(
         got = lex.top("garden tomato", 20, (sql, [value]), Narrow(sql, [value], True))
         same(got, exhaustive(lex, "garden tomato", 20, sql.replace("?", str(value))))
         assert got and bool(calls) == lists, field
+
+
+def test_another_writers_rows_are_not_covered_up_by_this_codes_next_write() -> None:
+    """A writer that keeps neither counts nor lists replaces a row and leaves FTS5's totals
+    as they were: this code's next write must not mark the lists current again."""
+    lex = index([f"garden tomato f{i}" for i in range(100)])
+    measure(lex)
+    lex.db.execute("DELETE FROM lex_1 WHERE rowid=1")
+    lex.db.execute("DELETE FROM lexical_ids WHERE id=1")
+    cur = lex.db.execute("INSERT INTO lexical_ids(collection, cid) VALUES ('c', 'd0')")
+    lex.db.execute("INSERT INTO lex_1(rowid, body) VALUES (?, 'quoka quoka f0')",
+                   (cur.lastrowid,))
+    assert not word_stats.listed(lex.db, 1, "c")
+    lex.put(lex.db, [("new", "bicycle", None)])  # this code writes next
+    assert not word_stats.listed(lex.db, 1, "c")
+    assert word_stats.lookup(lex.db, 1, "c", ["quoka"]) is None  # nor the counts
+    assert word_stats._stale(lex.db, 1, "c")  # the next ingest measures again
+    same(lex.top("quoka", 5), exhaustive(lex, "quoka", 5))
+    measure(lex)
+    assert word_stats.listed(lex.db, 1, "c")
+    assert listed_rows(lex, "quoka") == fts5_rows(lex, "quoka")
+
+
+def test_a_query_word_fts5_cuts_inside_a_character_is_ranked_by_fts5() -> None:
+    huge = "日" * 12_000  # 36,000 bytes: FTS5 keeps 32,768 of them, cutting a character
+    lex = index([f"garden tomato f{i}" for i in range(50)] + [f"{huge} garden"])
+    measure(lex)
+    assert maxscore.from_lists(lex, "lex_1", query_terms(huge), 5) is None
+    same(lex.top(huge, 5), exhaustive(lex, huge, 5))
+    assert lex.top(huge, 5)
+
+
+def an_older_write(lex: Any) -> None:
+    """A row written by a process that keeps the counts but not the lists."""
+    kept = word_stats.state(lex.db, "c")
+    assert kept is not None
+    lex.db.execute("INSERT INTO lexical_ids(id, collection, cid) VALUES (900, 'c', 'late')")
+    lex.db.execute("INSERT INTO lex_1(rowid, body) VALUES (900, 'quoka quoka quoka')")
+    rows, words = word_stats.totals(lex.db, "lex_1")
+    lex.db.execute("UPDATE lexical_tables SET rows = rows + 1, word_stats=?", (json.dumps(
+        {**kept, "rows": rows, "words": words, "last": 900}),))
+
+
+@pytest.mark.parametrize("after, older", [("read", False), ("listed", True)])
+def test_a_write_between_a_querys_reads_sends_it_to_fts5(monkeypatch, after: str,
+                                                          older: bool) -> None:
+    """A write commits after the query read the lists, or (an older writer's, counts kept
+    and lists not) after it checked them: the answer from the lists is not used."""
+    rng = random.Random(8)
+    lex = index([text(rng) for _ in range(300)])
+    measure(lex)
+    owner: Any = postings if after == "read" else word_stats
+    real = getattr(owner, after)
+
+    def then_a_write(*args: Any) -> Any:
+        out = real(*args)
+        if older:
+            an_older_write(lex)
+        else:
+            lex.put(lex.db, [("late", "quoka quoka quoka quoka", None)])
+        return out
+    monkeypatch.setattr(owner, after, then_a_write)
+    assert maxscore.from_lists(lex, "lex_1", ["quoka"], 5) is None
+    monkeypatch.setattr(owner, after, real)
+    got = lex.top("quoka", 5)
+    assert got[0][0] == "late"
+    same(got, exhaustive(lex, "quoka", 5))
