@@ -171,8 +171,7 @@ class LexicalIndex:
         if not pairs:
             return
         table = self._table(create=True)
-        word_stats.begin(db, int(str(table)[4:]), self.collection)
-        self.remove(db, [r[0] for r, _ in pairs])
+        self.remove(db, [r[0] for r, _ in pairs])  # (first: word_stats.begin runs there)
         keys: list[int] = []
         for cid, text, meta in (r for r, _ in pairs):
             cur = db.execute("INSERT INTO lexical_ids(collection, cid, meta) VALUES (?,?,?)",
@@ -200,7 +199,7 @@ class LexicalIndex:
         cids = list(cids)
         gone = 0
         counted = word_stats.state(db, self.collection) is not None
-        if counted:
+        if counted:  # (before any change to the index, for put's rows too)
             word_stats.begin(db, int(table[4:]), self.collection)
         for i in range(0, len(cids), 500):
             part = cids[i: i + 500]

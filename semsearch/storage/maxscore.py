@@ -22,8 +22,7 @@ A query of common words only, or one no set of rare words settles, is ranked exh
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import postings, word_stats
@@ -56,18 +55,7 @@ def ranked(index: LexicalIndex, table: str, terms: list[str], n: int,
     the FTS5 table's ``rowid``: a filter's rows), or None when no set of rare words
     settles them."""
     stamp, stats = index.stats(table, terms)
-    by_bound = sorted(terms, key=lambda t: stats[t][2])  # the least they add first
-    everything = sum(stats[t][1] for t in terms)
-    for cut in range(len(by_bound) - 1, 0, -1):
-        rare, common = by_bound[cut:], by_bound[:cut]
-        reach = sum(stats[t][1] for t in rare)
-        if reach < n:
-            continue
-        if 2 * reach >= everything:
-            break  # the rare words' rows are most of the work: rank it all at once
-        most = sum(stats[t][2] for t in common) * (1 + 1e-9) + 1e-12
-        if sum(stats[t][2] for t in rare) <= most:
-            continue  # the rare words alone can never outscore the common ones: unread
+    for rare, common, most in _cuts(terms, n, stats):
         own = index.scores(table, any_of(rare), within)
         if len(own) < n:
             continue
@@ -87,6 +75,26 @@ def ranked(index: LexicalIndex, table: str, terms: list[str], n: int,
     return None
 
 
+def _cuts(terms: list[str], n: int, stats: dict[str, tuple[float, int, float]]
+          ) -> Iterator[tuple[list[str], list[str], float]]:
+    """MaxScore's splits of the query words into (rare, common, the most the common words
+    can add to a score), the fewest rare words first: those whose rare words hold ``n``
+    rows and could outscore the common ones; none once the rare words' rows are most of
+    the work (then it is all ranked at once)."""
+    by_bound = sorted(terms, key=lambda t: stats[t][2])  # the least they add first
+    everything = sum(stats[t][1] for t in terms)
+    for cut in range(len(by_bound) - 1, 0, -1):
+        rare, common = by_bound[cut:], by_bound[:cut]
+        reach = sum(stats[t][1] for t in rare)
+        if reach < n:
+            continue
+        if 2 * reach >= everything:
+            return
+        most = sum(stats[t][2] for t in common) * (1 + 1e-9) + 1e-12
+        if sum(stats[t][2] for t in rare) > most:  # (else they never outscore them: unread)
+            yield rare, common, most
+
+
 def _with_common(index: LexicalIndex, table: str, rows: Sequence[int], own: dict[int, float],
                  common: list[str], dfs: dict[str, int]) -> dict[int, float]:
     """The full scores of ``rows``: their rare words' (``own``) plus their common words'
@@ -95,11 +103,8 @@ def _with_common(index: LexicalIndex, table: str, rows: Sequence[int], own: dict
         return {}
     docs, words = totals(index.db, table)
     average = words / docs if docs else 1.0
-    idf = {}
-    for word, stem in zip(common, stems(common), strict=True):
-        df = min(max(dfs[word], 0), docs)
-        value = math.log((docs - df + 0.5) / (df + 0.5))
-        idf[stem] = value if value > 0 else 1e-6
+    idf = {stem: word_stats.idf(dfs[word], docs)
+           for word, stem in zip(common, stems(common), strict=True)}
     texts: dict[int, str] = {}
     for i in range(0, len(rows), 500):
         part = list(rows[i: i + 500])
@@ -171,9 +176,7 @@ class _Lists:
                 at = np.minimum(np.searchsorted(ids, want), len(ids) - 1)
                 at = at[ids[at] == want]
                 ids, tf, dl = ids[at], tf[at], dl[at]
-            df = min(max(self.stats[word][1], 0), self.docs)
-            idf = math.log((self.docs - df + 0.5) / (df + 0.5))
-            self.held[word] = (ids, tf, dl, idf if idf > 0 else 1e-6)
+            self.held[word] = (ids, tf, dl, word_stats.idf(self.stats[word][1], self.docs))
 
     def _shares(self, word: str, at: np.ndarray | None = None) -> np.ndarray:
         import numpy as np
@@ -212,18 +215,7 @@ def _best(index: LexicalIndex, table: str, terms: list[str], n: int,
     """The best ``n`` rows by the sum of the words' shares (MaxScore, as :func:`ranked`)."""
     import numpy as np
 
-    by_bound = sorted(terms, key=lambda t: stats[t][2])
-    everything = sum(stats[t][1] for t in terms)
-    for cut in range(len(by_bound) - 1, 0, -1):
-        rare, common = by_bound[cut:], by_bound[:cut]
-        reach = sum(stats[t][1] for t in rare)
-        if reach < n:
-            continue
-        if 2 * reach >= everything:
-            break
-        most = sum(stats[t][2] for t in common) * (1 + 1e-9) + 1e-12
-        if sum(stats[t][2] for t in rare) <= most:
-            continue
+    for rare, common, most in _cuts(terms, n, stats):
         ids, sums = _summed(words.scored(rare))
         if len(ids) < n:
             continue

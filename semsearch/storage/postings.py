@@ -89,13 +89,13 @@ def read(db: Any, n: int, terms: Sequence[str]) -> Lists:
     """Each term's rows (empty for a word no row holds)."""
     import numpy as np
 
-    blocks: dict[str, list[bytes]] = {t: [] for t in terms}
+    stored: dict[str, list[bytes]] = {t: [] for t in terms}
     recent: dict[str, list[int]] = {t: [] for t in terms}
-    unique = sorted(blocks)
+    unique = sorted(stored)
     marks = ",".join("?" * len(unique))
     if unique:
         for term in unique:  # (one word at a time: in the key's order, no sorting of blobs)
-            blocks[term] = [b for (b,) in db.execute(
+            stored[term] = [b for (b,) in db.execute(
                 "SELECT rows FROM lexical_postings WHERE n=? AND term=? ORDER BY first",
                 (n, term))]
         for term, *entry in db.execute(f"SELECT term, id, tf, dl FROM lexical_recent WHERE "
@@ -103,7 +103,7 @@ def read(db: Any, n: int, terms: Sequence[str]) -> Lists:
                                        (n, *unique)):
             recent[str(term)] += entry
     out: Lists = {}
-    for term, parts in blocks.items():
+    for term, parts in stored.items():
         held = len(parts)
         parts.append(_bytes(recent[term]))
         rows = _unpack(b"".join(parts))
@@ -113,12 +113,12 @@ def read(db: Any, n: int, terms: Sequence[str]) -> Lists:
     return out
 
 
-def _by_term(ids: Sequence[int], counted: Sequence[tuple[int, dict[str, int]]]
-             ) -> dict[str, list[tuple[int, int, int]]]:
-    out: dict[str, list[tuple[int, int, int]]] = {}
-    for key, (length, tfs) in zip(ids, counted, strict=True):
-        for term, tf in tfs.items():
-            out.setdefault(term, []).append((key, tf, length))
+def _ids_by_term(ids: Sequence[int], counted: Sequence[tuple[int, dict[str, int]]]
+                 ) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for key, (_, tfs) in zip(ids, counted, strict=True):
+        for term in tfs:
+            out.setdefault(term, []).append(key)
     return out
 
 
@@ -173,21 +173,21 @@ def remove(db: Any, n: int, ids: Sequence[int],
     words' lists: each from the block whose first id is the largest not above it."""
     import numpy as np
 
-    by_term = _by_term(ids, counted)
+    by_term = _ids_by_term(ids, counted)
     db.executemany("DELETE FROM lexical_recent WHERE n=? AND term=? AND id=?",
-                   [(n, term, e[0]) for term, es in by_term.items() for e in es])
-    for term, entries in by_term.items():
+                   [(n, term, key) for term, keys in by_term.items() for key in keys])
+    for term, keys in by_term.items():
         gone: dict[int, list[int]] = {}
-        for key, _, _ in entries:
+        for key in keys:
             row = db.execute("SELECT first FROM lexical_postings WHERE n=? AND term=? AND "
                              "first <= ? ORDER BY first DESC LIMIT 1", (n, term, key)).fetchone()
             if row is not None:
                 gone.setdefault(int(row[0]), []).append(key)
-        for first, keys in gone.items():
+        for first, out in gone.items():
             blob = db.execute("SELECT rows FROM lexical_postings WHERE n=? AND term=? AND "
                               "first=?", (n, term, first)).fetchone()[0]
             held = _unpack(bytes(blob))
-            rows = held[~np.isin(held[:, 0], keys)]
+            rows = held[~np.isin(held[:, 0], out)]
             if len(rows) == len(held):
                 continue  # (they were recent rows)
             if len(rows):

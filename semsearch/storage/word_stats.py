@@ -34,6 +34,7 @@ counts and rank with the plain bound: their lists are short.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,13 @@ CREATE TABLE IF NOT EXISTS lexical_words(
 """ + postings.SCHEMA
 #: (catalog, collection) whose measuring failed in this process: not tried again
 _FAILED: set[tuple[str, str]] = set()
+
+
+def idf(df: int, docs: int) -> float:
+    """A word's idf as FTS5's bm25 computes it (its count clamped to the index's rows)."""
+    df = min(max(df, 0), docs)
+    value = math.log((docs - df + 0.5) / (df + 0.5))
+    return value if value > 0 else 1e-6
 
 
 def saturation(tf: Any, dl: Any, avgdl: float) -> Any:

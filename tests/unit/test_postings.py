@@ -16,7 +16,7 @@ from semsearch.storage import maxscore, postings, word_stats
 from semsearch.storage.value_index import Narrow
 from semsearch.storage.words import query_terms
 from tests.unit.test_lexical_top import exhaustive, same
-from tests.unit.test_word_stats import WORDS, index, measure, terms, text
+from tests.unit.test_word_stats import WORDS, index, measure, terms, text, write
 
 
 def fts5_rows(lex: Any, term: str) -> list[tuple[int, int, int]]:
@@ -55,16 +55,7 @@ def test_writes_keep_the_lists_exactly_fts5s_and_rankings_exhaustive(
         rng = random.Random(seed)
         lex = index([text(rng) for _ in range(150)])
         measure(lex)
-        made = 150
-        for kind, count, long in steps:
-            if kind == "add":
-                lex.put(lex.db, [(f"d{made + i}", text(rng, long), None) for i in range(count)])
-                made += count
-            elif kind == "replace":
-                lex.put(lex.db, [(f"d{i}", text(rng, long), None)
-                                 for i in rng.sample(range(made), count)])
-            else:
-                lex.remove(lex.db, [f"d{rng.randrange(made)}" for _ in range(count)])
+        write(lex, rng, steps, made=150)
         assert word_stats.listed(lex.db, 1, "c")
         for term in terms(lex):
             assert listed_rows(lex, term) == fts5_rows(lex, term), term

@@ -29,6 +29,21 @@ def text(rng: random.Random, long: bool = False) -> str:
     return " ".join(picked * rng.randint(1, 2) + rng.choices(FILLER, k=size))
 
 
+def write(lex: LexicalIndex, rng: random.Random, steps: list[tuple[str, int, bool]],
+          made: int) -> None:
+    """Random writes after the first ``made`` rows (``d0``...): (kind, rows, long texts)
+    steps; long texts move the average length past the one measured."""
+    for kind, count, long in steps:
+        if kind == "add":
+            lex.put(lex.db, [(f"d{made + i}", text(rng, long), None) for i in range(count)])
+            made += count
+        elif kind == "replace":
+            lex.put(lex.db, [(f"d{i}", text(rng, long), None)
+                             for i in rng.sample(range(made), count)])
+        else:
+            lex.remove(lex.db, [f"d{rng.randrange(made)}" for _ in range(count)])
+
+
 def index(docs: list[str]) -> LexicalIndex:
     db = sqlite3.connect(":memory:", isolation_level=None)
     db.executescript(SCHEMA)
@@ -88,16 +103,7 @@ def test_writes_keep_counts_exact_and_bounds_above_every_score(
     rng = random.Random(seed)
     lex = index([text(rng) for _ in range(200)])
     n = measure(lex)
-    made = 200
-    for kind, count, long in steps:  # long texts move the average length past the measure
-        if kind == "add":
-            lex.put(lex.db, [(f"d{made + i}", text(rng, long), None) for i in range(count)])
-            made += count
-        elif kind == "replace":
-            lex.put(lex.db, [(f"d{i}", text(rng, long), None)
-                             for i in rng.sample(range(made), count)])
-        else:
-            lex.remove(lex.db, [f"d{rng.randrange(made)}" for _ in range(count)])
+    write(lex, rng, steps, made=200)
     kept = word_stats.lookup(lex.db, n, "c", WORDS + FILLER[:20])
     assert kept is not None
     for term in kept:
